@@ -1,0 +1,1 @@
+"""Shared building blocks: clocks, errors, durations, business calendars."""
