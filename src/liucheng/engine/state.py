@@ -90,6 +90,8 @@ class SlaClock(msgspec.Struct, kw_only=True, omit_defaults=True):
     breached: bool = False
     #: Business seconds each department (lane) held the clock.
     held_s: dict[str, int] = {}
+    #: The department (lane) holding the clock since ``running_since``.
+    holder: str | None = None
     task_id: str | None = None
 
 
@@ -110,8 +112,6 @@ class CaseState(msgspec.Struct, kw_only=True, omit_defaults=True):
     timers: dict[str, Timer] = {}
     #: Parallel/inclusive joins: gateway id -> incoming flow id -> tokens arrived.
     joins: dict[str, dict[str, int]] = {}
-    #: Event-based gateways waiting: token id -> the element ids racing.
-    races: dict[str, list[str]] = {}
     clocks: dict[str, SlaClock] = {}
     escalation_level: int = 0
     first_response_at: datetime | None = None

@@ -1,0 +1,81 @@
+"""The engine: ``step(state, command, now, ctx) -> (state, events)``, pure and deterministic."""
+
+from liucheng.engine.commands import (
+    AddComment,
+    AnyCommand,
+    CancelCase,
+    ChildCaseEnded,
+    ClaimTask,
+    Command,
+    CompleteServiceTask,
+    CompleteTask,
+    FailServiceTask,
+    FireTimer,
+    OpenCase,
+    PutOnHold,
+    ReassignTask,
+    ReceiveMessage,
+    ReleaseTask,
+    ReopenCase,
+    Resume,
+)
+from liucheng.engine.context import Definitions, EngineContext
+from liucheng.engine.events import Event, EventType, Lifecycle
+from liucheng.engine.evolve import evolve, replay
+from liucheng.engine.flow import ProcessRuntimeError
+from liucheng.engine.policy import EscalationLevel, SlaPolicy, SlaTarget
+from liucheng.engine.state import (
+    CaseState,
+    CaseStatus,
+    ClockStatus,
+    SlaClock,
+    Task,
+    TaskStatus,
+    Timer,
+    clone_state,
+    decode_state,
+    encode_state,
+)
+from liucheng.engine.step import step
+
+__all__ = [
+    "AddComment",
+    "AnyCommand",
+    "CancelCase",
+    "CaseState",
+    "CaseStatus",
+    "ChildCaseEnded",
+    "ClaimTask",
+    "ClockStatus",
+    "Command",
+    "CompleteServiceTask",
+    "CompleteTask",
+    "Definitions",
+    "EngineContext",
+    "EscalationLevel",
+    "Event",
+    "EventType",
+    "FailServiceTask",
+    "FireTimer",
+    "Lifecycle",
+    "OpenCase",
+    "ProcessRuntimeError",
+    "PutOnHold",
+    "ReassignTask",
+    "ReceiveMessage",
+    "ReleaseTask",
+    "ReopenCase",
+    "Resume",
+    "SlaClock",
+    "SlaPolicy",
+    "SlaTarget",
+    "Task",
+    "TaskStatus",
+    "Timer",
+    "clone_state",
+    "decode_state",
+    "encode_state",
+    "evolve",
+    "replay",
+    "step",
+]
