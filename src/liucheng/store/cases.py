@@ -1,0 +1,233 @@
+"""Cases: the state row each command loads and saves, and the task/timer projections it feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from liucheng.core.clock import require_aware
+from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
+from liucheng.engine.events import Event, EventType
+from liucheng.engine.state import CaseState, Task, decode_state, encode_state
+from liucheng.store.eventstore import EventRepository
+from liucheng.store.rows import CaseRow, StaleCaseError
+from liucheng.store.tables import cases as c
+from liucheng.store.tables import tasks as tk
+from liucheng.store.tables import timers as tm
+
+_TIMER_EVENTS = frozenset({EventType.TIMER_SCHEDULED, EventType.TIMER_FIRED, EventType.TIMER_CANCELLED})
+_CLOSING_EVENTS = frozenset({EventType.CASE_COMPLETED, EventType.CASE_TERMINATED, EventType.CASE_CANCELLED})
+
+_ROW_COLUMNS = [col for col in c.c if col.name != "state"]
+_GET = select(c.c.state).where(c.c.case_id == bindparam("case_id"))
+_GET_FOR_UPDATE = (
+    select(c.c.state, c.c.row_version).where(c.c.case_id == bindparam("case_id")).with_for_update()
+)
+_VERSION = select(c.c.row_version).where(c.c.case_id == bindparam("case_id"))
+_SAVE = (
+    update(c)
+    .where(c.c.case_id == bindparam("b_case_id"), c.c.row_version == bindparam("b_expected"))
+    .values(
+        status=bindparam("status"),
+        category=bindparam("category"),
+        priority=bindparam("priority"),
+        customer=bindparam("customer"),
+        title=bindparam("title"),
+        closed_at=bindparam("closed_at"),
+        updated_at=bindparam("updated_at"),
+        state=bindparam("state"),
+        row_version=c.c.row_version + 1,
+        event_count=c.c.event_count + bindparam("b_added"),
+    )
+)
+_DELETE_TASKS = delete(tk).where(tk.c.task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_TIMERS = delete(tm).where(tm.c.timer_id.in_(bindparam("ids", expanding=True)))
+_DELETE_STRAY_TIMERS = delete(tm).where(
+    tm.c.case_id == bindparam("case_id"), tm.c.timer_id.not_in(bindparam("keep", expanding=True))
+)
+
+
+def _upserts(dialect: str) -> tuple[Any, Any, Any]:
+    module = postgresql if dialect == "postgresql" else sqlite
+    task = module.insert(tk)
+    timer = module.insert(tm)
+    return (
+        module.insert(c).on_conflict_do_nothing(index_elements=[c.c.case_id]),
+        task.on_conflict_do_update(
+            index_elements=[tk.c.task_id],
+            set_={col.name: task.excluded[col.name] for col in tk.c if col.name != "task_id"},
+        ),
+        timer.on_conflict_do_update(
+            index_elements=[tm.c.timer_id],
+            set_={col.name: timer.excluded[col.name] for col in tm.c if col.name != "timer_id"},
+        ),
+    )
+
+
+_UPSERTS = {name: _upserts(name) for name in ("postgresql", "sqlite")}
+
+
+def task_params(case_id: str, task: Task) -> dict[str, Any]:
+    return {
+        "task_id": task.id,
+        "case_id": case_id,
+        "element_id": task.element_id,
+        "name": task.name,
+        "kind": str(task.kind),
+        "status": str(task.status),
+        "lane": task.lane,
+        "candidate_groups": ",".join(task.candidate_groups),
+        "assignee": task.assignee,
+        "created_at": task.created_at,
+        "claimed_at": task.claimed_at,
+        "ended_at": task.ended_at,
+        "due_at": task.due_at,
+        "retry_at": task.retry_at,
+        "attempts": task.attempts,
+    }
+
+
+def _summary(state: CaseState, now: datetime) -> dict[str, Any]:
+    return {
+        "status": str(state.status),
+        "category": state.category,
+        "priority": state.priority,
+        "customer": state.customer,
+        "title": state.title,
+        "closed_at": state.closed_at,
+        "updated_at": now,
+        "state": encode_state(state),
+    }
+
+
+class CaseRepository:
+    def __init__(self, connection: Connection, events: EventRepository) -> None:
+        self._conn = connection
+        self._events = events
+        self._case_insert, self._task_upsert, self._timer_upsert = _UPSERTS[connection.dialect.name]
+
+    def insert(self, state: CaseState, events: Sequence[Event], now: datetime) -> None:
+        """Store a new case with the events that opened it."""
+        _check_events(state, events)
+        row = _summary(state, require_aware(now, "now"))
+        row |= {
+            "case_id": state.case_id,
+            "process_key": state.process_key,
+            "process_version": state.process_version,
+            "parent_case_id": state.parent_case_id,
+            "opened_at": state.opened_at,
+            "row_version": 1,
+            "event_count": len(events),
+        }
+        # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
+        # statement would poison the whole transaction.
+        if self._conn.execute(self._case_insert, row).rowcount != 1:
+            raise ConflictError(
+                f"case {state.case_id!r} already exists", hint="open the new case under another id"
+            )
+        self._events.append_quiet(events)
+        self._sync_projections(state, events)
+
+    def get(self, case_id: str) -> CaseState:
+        raw = self._conn.execute(_GET, {"case_id": case_id}).scalar_one_or_none()
+        if raw is None:
+            raise _not_found(case_id)
+        return decode_state(raw)
+
+    def get_for_update(self, case_id: str) -> tuple[CaseState, int]:
+        """Load a case and lock its row until the unit of work ends; returns ``(state, row_version)``.
+
+        On SQLite the unit of work already holds the database's write lock.
+        """
+        row = self._conn.execute(_GET_FOR_UPDATE, {"case_id": case_id}).one_or_none()
+        if row is None:
+            raise _not_found(case_id)
+        return decode_state(row[0]), row[1]
+
+    def save(self, state: CaseState, events: Sequence[Event], *, expected_version: int, now: datetime) -> int:
+        """Write the state a step produced and its events; returns the new ``row_version``.
+
+        Raises ``StaleCaseError`` (a ``ConflictError``) when someone saved the case since
+        ``expected_version`` was loaded.
+        """
+        _check_events(state, events)
+        params = _summary(state, require_aware(now, "now"))
+        params |= {"b_case_id": state.case_id, "b_expected": expected_version, "b_added": len(events)}
+        if self._conn.execute(_SAVE, params).rowcount != 1:
+            actual = self._conn.execute(_VERSION, {"case_id": state.case_id}).scalar_one_or_none()
+            if actual is None:
+                raise _not_found(state.case_id)
+            raise StaleCaseError(state.case_id, expected_version=expected_version, actual_version=actual)
+        self._events.append_quiet(events)
+        self._sync_projections(state, events)
+        return expected_version + 1
+
+    def exists(self, case_id: str) -> bool:
+        return bool(self._conn.execute(select(exists().where(c.c.case_id == case_id))).scalar())
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        category: str | None = None,
+        priority: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CaseRow]:
+        stmt = select(*_ROW_COLUMNS)
+        for column, value in ((c.c.status, status), (c.c.category, category), (c.c.priority, priority)):
+            if value is not None:
+                stmt = stmt.where(column == str(value))
+        stmt = stmt.order_by(c.c.opened_at, c.c.case_id).limit(limit).offset(offset)
+        return [CaseRow(*row) for row in self._conn.execute(stmt)]
+
+    def _sync_projections(self, state: CaseState, events: Sequence[Event]) -> None:
+        """Touch only the task and timer rows this step's events name."""
+        task_ids: set[str] = set()
+        timer_ids: set[str] = set()
+        closing = False
+        for event in events:
+            if event.task_id:
+                task_ids.add(event.task_id)
+            if event.type in _TIMER_EVENTS and "timer_id" in event.data:
+                timer_ids.add(event.data["timer_id"])
+            closing = closing or event.type in _CLOSING_EVENTS
+        if task_ids:
+            known = [task_params(state.case_id, state.tasks[i]) for i in task_ids if i in state.tasks]
+            if known:
+                self._conn.execute(self._task_upsert, known)
+            gone = [i for i in task_ids if i not in state.tasks]
+            if gone:
+                self._conn.execute(_DELETE_TASKS, {"ids": gone})
+        if timer_ids:
+            live = [
+                {"timer_id": i, "case_id": state.case_id, "due_at": t.due_at, "purpose": t.purpose}
+                for i in timer_ids
+                if (t := state.timers.get(i)) is not None
+            ]
+            if live:
+                self._conn.execute(self._timer_upsert, live)
+            gone = [i for i in timer_ids if i not in state.timers]
+            if gone:
+                self._conn.execute(_DELETE_TIMERS, {"ids": gone})
+        if closing:
+            # A closed case must never fire again, even if a timer ended without its own event.
+            self._conn.execute(_DELETE_STRAY_TIMERS, {"case_id": state.case_id, "keep": list(state.timers)})
+
+
+def _check_events(state: CaseState, events: Sequence[Event]) -> None:
+    for event in events:
+        if event.case_id != state.case_id:
+            raise ValidationError(
+                f"event {event.type} belongs to case {event.case_id!r}, not {state.case_id!r}",
+                where="events",
+                hint="save each case's events with that case",
+            )
+
+
+def _not_found(case_id: str) -> NotFoundError:
+    return NotFoundError("case", case_id, hint="check the case id; `liucheng case list` shows cases")

@@ -1,0 +1,125 @@
+"""The unit of work: one transaction per use case, with the repositories hung on it.
+
+Repositories never commit. Leaving the ``with`` block commits; an exception rolls back.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from liucheng.core.errors import ConflictError, LiuchengError, StorageError
+from liucheng.store.cases import CaseRepository
+from liucheng.store.eventstore import EventRepository
+from liucheng.store.org import CalendarRepository, DefinitionRepository, OrgRepository, SlaPolicyRepository
+from liucheng.store.queues import CursorRepository, TaskRepository, TimerRepository
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise StorageError(
+                "unit of work used outside its `with` block", hint="use `with store.unit_of_work() as uow:`"
+            )
+        return self._connection
+
+    def __enter__(self) -> UnitOfWork:
+        try:
+            connection = self._engine.connect()
+        except DBAPIError as exc:
+            raise _storage_error(exc) from exc
+        if self._read_only:
+            connection.execution_options(liucheng_read_only=True)
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(postgresql_readonly=True)
+        self._connection = connection
+        self._transaction = connection.begin()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, transaction = self._connection, self._transaction
+        assert connection is not None and transaction is not None
+        self._connection = self._transaction = None
+        try:
+            if exc is None:
+                try:
+                    transaction.commit()
+                except DBAPIError as commit_exc:
+                    raise _storage_error(commit_exc) from commit_exc
+            elif transaction.is_active:
+                transaction.rollback()
+        finally:
+            connection.close()
+        # Bind processors (e.g. a naive datetime) raise our own errors wrapped by SQLAlchemy.
+        if isinstance(exc, StatementError) and isinstance(exc.orig, LiuchengError):
+            raise exc.orig from exc
+        if isinstance(exc, IntegrityError):
+            raise ConflictError(
+                f"the database refused the change: {_first_line(exc)}",
+                hint="something with that id already exists, or a referenced row is missing",
+            ) from exc
+
+    def commit_point(self) -> None:
+        """Commit what was done so far and start a new transaction (for long batch jobs)."""
+        assert self._transaction is not None
+        self._transaction.commit()
+        self._transaction = self.connection.begin()
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.connection)
+
+    @cached_property
+    def cases(self) -> CaseRepository:
+        return CaseRepository(self.connection, self.events)
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        return TaskRepository(self.connection)
+
+    @cached_property
+    def timers(self) -> TimerRepository:
+        return TimerRepository(self.connection)
+
+    @cached_property
+    def cursors(self) -> CursorRepository:
+        return CursorRepository(self.connection)
+
+    @cached_property
+    def definitions(self) -> DefinitionRepository:
+        return DefinitionRepository(self.connection)
+
+    @cached_property
+    def org(self) -> OrgRepository:
+        return OrgRepository(self.connection)
+
+    @cached_property
+    def calendars(self) -> CalendarRepository:
+        return CalendarRepository(self.connection)
+
+    @cached_property
+    def sla_policies(self) -> SlaPolicyRepository:
+        return SlaPolicyRepository(self.connection)
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+
+
+def _storage_error(exc: DBAPIError) -> StorageError:
+    return StorageError(
+        f"database error: {_first_line(exc)}",
+        hint="check that the database is running and reachable, then retry",
+    )
