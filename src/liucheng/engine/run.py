@@ -17,7 +17,7 @@ from liucheng.engine.state import CaseState, Task, Timer
 from liucheng.process.spec import ProcessDefinition
 
 #: Gateways and events passed without waiting in one step; more means a loop with no wait state.
-MAX_PASSES = 10_000
+MAX_PASSES = 200
 
 
 class Run:

@@ -322,12 +322,22 @@ def _fire_timer(run: Run, cmd: FireTimer) -> None:
 def _catch(run: Run, token_id: str, catch: Element) -> None:
     """The token waiting at ``catch`` (or at the event-based gateway before it) goes on."""
     token = run.state.tokens[token_id]
+    waited_here = run.definition.element(token.element_id)
+    if run.state.status is CaseStatus.ON_HOLD and _waits_on_customer(run, waited_here):
+        _resume_case(run)
     if token.element_id != catch.id:  # raced at an event-based gateway: the other branches lose
         run.cancel_timers(lambda t: t.token_id == token_id and t.purpose == "element")
         gateway = run.definition.element(token.element_id)
         via = next(run.definition.flow(f) for f in gateway.outgoing if run.definition.flow(f).target == catch.id)
         run.emit(EventType.TOKEN_MOVED, element_id=catch.id, token_id=token_id, flow_id=via.id)
     flow.leave(run, token_id, catch)
+
+
+def _waits_on_customer(run: Run, element: Element) -> bool:
+    if element.kind is ElementKind.EVENT_BASED_GATEWAY:
+        targets = [run.definition.element(run.definition.flow(f).target) for f in element.outgoing]
+        return any(t.waits_on_customer for t in targets)
+    return element.waits_on_customer
 
 
 def _boundary(run: Run, task: Task, boundary: Element) -> None:
