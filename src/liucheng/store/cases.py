@@ -56,7 +56,7 @@ def _upserts(dialect: str) -> tuple[Any, Any, Any]:
     task = module.insert(tk)
     timer = module.insert(tm)
     return (
-        module.insert(c).on_conflict_do_nothing(index_elements=[c.c.case_id]),
+        module.insert(c).on_conflict_do_nothing(index_elements=[c.c.case_id]).returning(c.c.case_id),
         task.on_conflict_do_update(
             index_elements=[tk.c.task_id],
             set_={col.name: task.excluded[col.name] for col in tk.c if col.name != "task_id"},
@@ -125,7 +125,7 @@ class CaseRepository:
         }
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
         # statement would poison the whole transaction.
-        if self._conn.execute(self._case_insert, row).rowcount != 1:
+        if self._conn.execute(self._case_insert, row).scalar_one_or_none() is None:
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )
