@@ -170,5 +170,7 @@ def compile_condition(text: str, *, where: str) -> Condition:
 def _syntax_detail(message: str) -> str:
     for line in message.splitlines():
         if "ERROR:" in line:
-            return line.split("ERROR:", 1)[1].strip().replace("<input>:", "at ")
+            # The parser lists every token it would accept; the position and first words suffice.
+            detail = line.split("ERROR:", 1)[1].strip().replace("<input>:", "at ")
+            return detail.split(" expecting ", 1)[0]
     return message.splitlines()[0] if message else "syntax error"
