@@ -107,16 +107,23 @@ def _parse(data: bytes) -> tuple[etree._Element, Problem | None]:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, None)
         message = (exc.msg or str(exc)).strip()
-        lowered = message.lower()
-        if "utf-8" in lowered or "encoding" in lowered or ("char" in lowered and "range" in lowered):
-            hint = "save the file as UTF-8, or declare its real encoding in the <?xml ... encoding=...?> line"
-        elif "premature end" in lowered or "empty" in lowered or "end of data" in lowered:
-            hint = "the file is cut off or empty: save or export it again from the modeler"
-        else:
-            hint = "fix the XML at that line and column, or export the diagram again from the modeler"
         return etree.Element("empty"), Problem(
-            None, f"XML is not well formed: {message}", hint, line, column=column
+            None, f"XML is not well formed: {message}", _xml_hint(data, message, line), line, column=column
         )
+
+
+def _xml_hint(data: bytes, message: str, line: int | None) -> str:
+    lowered = message.lower()
+    if not data.strip():
+        return "the file is empty: save or export it again from the modeler"
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "this is not a text file: export the diagram as BPMN 2.0 XML"
+    if "utf-8" in lowered or "encoding" in lowered or ("char" in lowered and "range" in lowered):
+        return "save the file as UTF-8, or declare its real encoding in the <?xml ... encoding=...?> line"
+    # An error on the last line means the parser ran out of input: the file was cut short.
+    if "premature end" in lowered or "end of data" in lowered or (line or 0) >= data.count(b"\n") + 1:
+        return "the file is cut off: save or export it again from the modeler"
+    return "fix the XML at that line and column, or export the diagram again from the modeler"
 
 
 def _duplicate_ids(root: etree._Element) -> list[Problem]:
