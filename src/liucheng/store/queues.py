@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from liucheng.core.clock import require_aware
@@ -105,6 +105,17 @@ class TaskRepository:
         """
         params = {"now": require_aware(now, "now"), "limit": _positive(limit)}
         return [_row(row) for row in self._conn.execute(_DUE_JOBS, params)]
+
+
+    def lease(self, task_id: str, until: datetime) -> None:
+        """Hide a service job from other workers until ``until`` while its webhook is called.
+
+        Only the projection changes; the next save of the case rewrites the row from its state.
+        """
+        self._conn.execute(
+            update(tk).where(tk.c.task_id == bindparam("b_task_id")).values(retry_at=bindparam("b_until")),
+            {"b_task_id": task_id, "b_until": require_aware(until, "until")},
+        )
 
 
 class TimerRepository:

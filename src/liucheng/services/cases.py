@@ -1,0 +1,250 @@
+"""Case use cases. Each runs in exactly one unit of work: load, step, save state and events.
+
+A step can set off others in the same transaction: a new task is assigned, a call activity
+opens its child case, a finished child case moves its parent on, a cancelled call activity
+cancels its child. They all commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from liucheng.core.errors import InvalidCommandError
+from liucheng.engine import (
+    AddComment,
+    CancelCase,
+    CaseState,
+    ChildCaseEnded,
+    ClaimTask,
+    Command,
+    CompleteTask,
+    Event,
+    EventType,
+    OpenCase,
+    PutOnHold,
+    ReassignTask,
+    ReceiveMessage,
+    ReleaseTask,
+    ReopenCase,
+    Resume,
+    step,
+)
+from liucheng.engine.assignment import Candidate, Strategy, choose_assignee
+from liucheng.engine.context import EngineContext
+from liucheng.process.spec import HUMAN_TASK_KINDS
+from liucheng.services.platform import Platform
+from liucheng.store import UnitOfWork
+
+#: Follow-up steps one use case may set off (child cases of child cases ...).
+MAX_CASCADE = 1000
+
+
+def new_case_id(now: datetime) -> str:
+    return f"C{now:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
+
+
+def run_command(
+    uow: UnitOfWork, ctx: EngineContext, platform: Platform, case_id: str, command: Command, now: datetime
+) -> tuple[CaseState, list[Event]]:
+    """Apply ``command`` and everything it sets off; returns the first case's state and events."""
+    queue: deque[tuple[str, Command]] = deque([(case_id, command)])
+    first: tuple[CaseState, list[Event]] | None = None
+    steps = 0
+    while queue:
+        steps += 1
+        if steps > MAX_CASCADE:
+            raise InvalidCommandError("too many follow-up steps; do call activities call each other in a cycle?")
+        target, cmd = queue.popleft()
+        if isinstance(cmd, OpenCase):
+            state, events = step(None, cmd, now, ctx)
+            uow.cases.insert(state, events, now)
+        else:
+            current, version = uow.cases.get_for_update(target)
+            state, events = step(current, cmd, now, ctx)
+            uow.cases.save(state, events, expected_version=version, now=now)
+        if first is None:
+            first = (state, events)
+        queue.extend(_follow_ups(uow, ctx, platform, state, events))
+    assert first is not None
+    return first
+
+
+def _follow_ups(
+    uow: UnitOfWork, ctx: EngineContext, platform: Platform, state: CaseState, events: list[Event]
+) -> list[tuple[str, Command]]:
+    out: list[tuple[str, Command]] = []
+    for event in events:
+        match event.type:
+            case EventType.TASK_CREATED if event.data["kind"] in HUMAN_TASK_KINDS:
+                task = state.tasks.get(event.task_id or "")
+                if task is not None and task.assignee is None and task.status == "open":
+                    user = _auto_assignee(uow, platform, task.lane, task.skills)
+                    if user is not None:
+                        out.append((state.case_id, ReassignTask(task_id=task.id, to_user=user)))
+            case EventType.CHILD_REQUESTED:
+                out.append(
+                    (
+                        event.data["child_case_id"],
+                        OpenCase(
+                            case_id=event.data["child_case_id"],
+                            process_key=event.data["process_key"],
+                            category=state.category,
+                            priority=state.priority,
+                            customer=state.customer,
+                            title=state.title,
+                            data=dict(state.data),
+                            parent_case_id=state.case_id,
+                            parent_task_id=event.task_id,
+                        ),
+                    )
+                )
+            case EventType.TASK_CANCELLED if event.data.get("child_case_id"):
+                child = event.data["child_case_id"]
+                if uow.cases.exists(child) and not uow.cases.get(child).is_closed:
+                    out.append((child, CancelCase(reason=f"parent task {event.task_id} cancelled")))
+            case EventType.CASE_COMPLETED | EventType.CASE_TERMINATED | EventType.CASE_CANCELLED:
+                if state.parent_case_id and state.parent_task_id:
+                    outcome = event.type.value.split(".")[1]
+                    out.append(
+                        (
+                            state.parent_case_id,
+                            ChildCaseEnded(
+                                task_id=state.parent_task_id,
+                                child_case_id=state.case_id,
+                                outcome=outcome,
+                                data=dict(state.data),
+                            ),
+                        )
+                    )
+            case EventType.ESCALATION_THROWN if state.parent_case_id and not event.data.get("uncaught"):
+                parent = uow.cases.get(state.parent_case_id)
+                task = parent.tasks.get(state.parent_task_id or "")
+                if task is not None and task.status in ("open", "claimed"):
+                    out.append(
+                        (
+                            state.parent_case_id,
+                            ChildCaseEnded(
+                                task_id=task.id,
+                                child_case_id=state.case_id,
+                                outcome="escalated",
+                                escalation_code=event.data.get("code"),
+                            ),
+                        )
+                    )
+            case _:
+                pass
+    return out
+
+
+def _auto_assignee(uow: UnitOfWork, platform: Platform, queue: str | None, skills: list[str]) -> str | None:
+    if queue is None:
+        return None
+    strategy = platform.config(uow).assignment.get(queue, Strategy.QUEUE)
+    if strategy is Strategy.QUEUE:
+        return None
+    members = uow.org.members(queue)
+    if not members:
+        return None
+    loads = uow.tasks.open_load_by_user(members) if strategy is not Strategy.ROUND_ROBIN else {}
+    candidates = [
+        Candidate(
+            user_id=m,
+            load=loads.get(m, 0),
+            skills=frozenset(uow.org.skills(m)) if strategy is Strategy.SKILL else frozenset(),
+        )
+        for m in members
+    ]
+    cursor = uow.cursors.next(queue, len(candidates)) if strategy is Strategy.ROUND_ROBIN else 0
+    return choose_assignee(strategy, candidates, required_skills=skills, cursor=cursor)
+
+
+# -- the use cases the edges call -----------------------------------------------------------------
+class CaseService:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def _execute(self, case_id: str, command: Command) -> tuple[CaseState, list[Event]]:
+        now = self.platform.clock.now()
+        with self.platform.store.unit_of_work() as uow:
+            ctx = self.platform.engine_context(uow)
+            return run_command(uow, ctx, self.platform, case_id, command, now)
+
+    def _case_of_task(self, task_id: str) -> str:
+        with self.platform.store.unit_of_work(read_only=True) as uow:
+            return uow.tasks.get(task_id).case_id
+
+    def open_case(
+        self,
+        *,
+        process_key: str,
+        category: str = "inquiry",
+        priority: str = "P3",
+        customer: str | None = None,
+        title: str = "",
+        data: Mapping[str, Any] | None = None,
+        by: str = "system",
+        case_id: str | None = None,
+    ) -> tuple[CaseState, list[Event]]:
+        case_id = case_id or new_case_id(self.platform.clock.now())
+        command = OpenCase(
+            case_id=case_id,
+            process_key=process_key,
+            category=category,
+            priority=priority,
+            customer=customer,
+            title=title,
+            data=dict(data or {}),
+            by=by,
+        )
+        return self._execute(case_id, command)
+
+    def get(self, case_id: str) -> CaseState:
+        with self.platform.store.unit_of_work(read_only=True) as uow:
+            return uow.cases.get(case_id)
+
+    def events(self, case_id: str) -> list[Event]:
+        with self.platform.store.unit_of_work(read_only=True) as uow:
+            uow.cases.get(case_id)  # a clear NotFoundError for an unknown id
+            return uow.events.for_case(case_id)
+
+    def claim(self, task_id: str, *, by: str) -> tuple[CaseState, list[Event]]:
+        return self._execute(self._case_of_task(task_id), ClaimTask(task_id=task_id, by=by))
+
+    def release(self, task_id: str, *, by: str) -> tuple[CaseState, list[Event]]:
+        return self._execute(self._case_of_task(task_id), ReleaseTask(task_id=task_id, by=by))
+
+    def reassign(
+        self, task_id: str, *, by: str, to_user: str | None = None, to_group: str | None = None
+    ) -> tuple[CaseState, list[Event]]:
+        command = ReassignTask(task_id=task_id, by=by, to_user=to_user, to_group=to_group)
+        return self._execute(self._case_of_task(task_id), command)
+
+    def complete(
+        self, task_id: str, *, by: str, form: Mapping[str, Any] | None = None
+    ) -> tuple[CaseState, list[Event]]:
+        command = CompleteTask(task_id=task_id, by=by, form=dict(form or {}))
+        return self._execute(self._case_of_task(task_id), command)
+
+    def comment(self, case_id: str, text: str, *, by: str, public: bool = True) -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, AddComment(text=text, public=public, by=by))
+
+    def hold(self, case_id: str, *, by: str, reason: str = "waiting on customer") -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, PutOnHold(by=by, reason=reason))
+
+    def resume(self, case_id: str, *, by: str) -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, Resume(by=by))
+
+    def message(
+        self, case_id: str, name: str, *, data: Mapping[str, Any] | None = None, by: str = "customer"
+    ) -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, ReceiveMessage(name=name, data=dict(data or {}), by=by))
+
+    def cancel(self, case_id: str, *, by: str, reason: str = "") -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, CancelCase(by=by, reason=reason))
+
+    def reopen(self, case_id: str, *, by: str, reason: str = "") -> tuple[CaseState, list[Event]]:
+        return self._execute(case_id, ReopenCase(by=by, reason=reason))

@@ -1,0 +1,102 @@
+"""The application object the edges hold: a store, a clock, and cached configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from liucheng.core.calendar import BusinessCalendar
+from liucheng.core.clock import Clock, SystemClock
+from liucheng.core.errors import NotFoundError
+from liucheng.engine.assignment import Strategy
+from liucheng.engine.context import EngineContext
+from liucheng.engine.policy import DEFAULT_CATEGORIES, SlaPolicy
+from liucheng.process.bpmn import read_bpmn
+from liucheng.process.spec import ProcessDefinition
+from liucheng.store import Store, UnitOfWork
+
+ASSIGNMENT_KEY = "assignment"
+
+
+@dataclass
+class Config:
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    policies: dict[str, SlaPolicy] = field(default_factory=dict)
+    #: Queue (lane / group id) -> how its new tasks are assigned.
+    assignment: dict[str, Strategy] = field(default_factory=dict)
+
+
+class Platform:
+    """Use cases run against this; it owns no connection, only the store to open them from."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        categories: frozenset[str] = DEFAULT_CATEGORIES,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.categories = categories
+        self._definitions: dict[tuple[str, int], ProcessDefinition] = {}
+        self._config: Config | None = None
+        self._conditions: dict = {}
+
+    # -- configuration --------------------------------------------------------------------------
+    def config(self, uow: UnitOfWork) -> Config:
+        if self._config is None:
+            self._config = load_config(uow)
+        return self._config
+
+    def reload(self) -> None:
+        """Forget cached calendars, policies and assignment rules (after someone changed them)."""
+        self._config = None
+
+    def definition(self, uow: UnitOfWork, key: str, version: int | None) -> ProcessDefinition:
+        if version is None:
+            latest = uow.definitions.latest(key)
+            if latest is None:
+                raise NotFoundError("process", key, hint="deploy it first: liucheng process deploy FILE.bpmn")
+            version = latest[0]
+        cached = self._definitions.get((key, version))
+        if cached is None:
+            row = uow.definitions.get(key, version)
+            cached = parse_version(row.source, key, version)
+            self._definitions[(key, version)] = cached
+        return cached
+
+    def engine_context(self, uow: UnitOfWork) -> EngineContext:
+        config = self.config(uow)
+        return EngineContext(
+            definitions=lambda key, version: self.definition(uow, key, version),
+            calendars=config.calendars,
+            policies=config.policies,
+            categories=self.categories,
+            _conditions=self._conditions,
+        )
+
+
+def parse_version(source: str, key: str, version: int) -> ProcessDefinition:
+    for definition in read_bpmn(source):
+        if definition.key == key:
+            return replace(definition, version=version)
+    raise NotFoundError("process", key, hint="the stored file no longer contains it")
+
+
+def load_config(uow: UnitOfWork) -> Config:
+    calendars = {name: BusinessCalendar.from_dict(cfg) for name, cfg in uow.calendars.list().items()}
+    policies: dict[str, SlaPolicy] = {}
+    assignment: dict[str, Strategy] = {}
+    for name, cfg in uow.sla_policies.list().items():
+        if name == ASSIGNMENT_KEY:
+            assignment = {q: Strategy(s) for q, s in cfg.get("queues", {}).items()}
+            continue
+        policy = SlaPolicy.from_dict(cfg)
+        for key in cfg.get("processes", ["*"]):
+            policies[key] = policy
+    return Config(calendars=calendars, policies=policies, assignment=assignment)
+
+
+def save_assignment_rules(uow: UnitOfWork, rules: Mapping[str, Strategy | str]) -> None:
+    uow.sla_policies.put(ASSIGNMENT_KEY, {"queues": {q: str(Strategy(s)) for q, s in rules.items()}})
