@@ -14,6 +14,7 @@ from lxml import etree
 
 from liucheng.core.durations import parse_duration_s
 from liucheng.core.errors import ValidationError
+from liucheng.process._unsupported import START_HINTS, UNSUPPORTED_EVENTS, UNSUPPORTED_NODES
 from liucheng.process._xmlns import BPMN, CAMUNDA, LIUCHENG, ZEEBE, local_name, namespace_of, q
 from liucheng.process.expressions import strip_wrappers
 from liucheng.process.spec import (
@@ -30,31 +31,6 @@ from liucheng.process.spec import (
 from liucheng.process.timers import parse_timer
 from liucheng.process.validate import Problem
 
-_SUBPROCESS_HINT = (
-    "draw the steps inline, or move them into their own process and start it with a call activity"
-)
-UNSUPPORTED_NODES = {
-    "subProcess": _SUBPROCESS_HINT,
-    "adHocSubProcess": _SUBPROCESS_HINT,
-    "transaction": _SUBPROCESS_HINT,
-    "scriptTask": "use a service task with liucheng:url that calls your code",
-    "businessRuleTask": "use an exclusive gateway with CEL conditions, or a service task",
-    "sendTask": "use a service task with liucheng:url (a webhook)",
-    "receiveTask": "use an intermediate message catch event",
-    "complexGateway": "use an inclusive gateway with conditions",
-}
-UNSUPPORTED_EVENTS = {
-    "signal": "use a message event; messages are delivered to one case through the API",
-    "error": "throw an escalation (escalation end event) and catch it with an escalation boundary",
-    "compensate": "model the undo steps explicitly, e.g. after an escalation boundary",
-    "conditional": "use an exclusive gateway with a condition, or a timer that re-checks",
-    "link": "draw the sequence flow directly",
-    "cancel": "transactions are not supported; use an escalation",
-}
-_START_HINTS = {
-    "timer": "use a none start event and open cases on a schedule through the API",
-    "message": "use a none start event; opening a case through the API is the message",
-}
 #: Children of <process> that carry no behaviour (annotations, data, diagram groups).
 IGNORED = frozenset(
     {
@@ -249,7 +225,7 @@ class ProcessReader:
         definition = defs[0] if defs else None
         if tag == "startEvent":
             if kind != "none":
-                hint = _START_HINTS.get(kind) or UNSUPPORTED_EVENTS.get(kind, "use a none start event")
+                hint = START_HINTS.get(kind) or UNSUPPORTED_EVENTS.get(kind, "use a none start event")
                 self.problem(el, f"{kind} start event is not supported", hint)
             return {**data, "kind": ElementKind.START_EVENT}
         if tag == "endEvent":
