@@ -100,9 +100,11 @@ class CaseState(msgspec.Struct, kw_only=True, omit_defaults=True):
     process_key: str
     process_version: int
     opened_at: datetime
+    # category and priority carry no default: msgspec omits defaults by identity, and a value
+    # read back from the database is equal but not identical, which would make encodings differ.
+    category: str
+    priority: str
     status: CaseStatus = CaseStatus.OPEN
-    category: str = "inquiry"
-    priority: str = "P3"
     customer: str | None = None
     title: str = ""
     data: dict[str, Any] = {}

@@ -50,9 +50,13 @@ def new_case_id(now: datetime) -> str:
 def run_command(
     uow: UnitOfWork, ctx: EngineContext, platform: Platform, case_id: str, command: Command, now: datetime
 ) -> tuple[CaseState, list[Event]]:
-    """Apply ``command`` and everything it sets off; returns the first case's state and events."""
+    """Apply ``command`` and everything it sets off.
+
+    Returns the case's state after all of it, and every event the case got on the way.
+    """
     queue: deque[tuple[str, Command]] = deque([(case_id, command)])
-    first: tuple[CaseState, list[Event]] | None = None
+    latest: CaseState | None = None
+    own_events: list[Event] = []
     steps = 0
     while queue:
         steps += 1
@@ -66,11 +70,12 @@ def run_command(
             current, version = uow.cases.get_for_update(target)
             state, events = step(current, cmd, now, ctx)
             uow.cases.save(state, events, expected_version=version, now=now)
-        if first is None:
-            first = (state, events)
+        if target == case_id:
+            latest = state
+            own_events.extend(events)
         queue.extend(_follow_ups(uow, ctx, platform, state, events))
-    assert first is not None
-    return first
+    assert latest is not None
+    return latest, own_events
 
 
 def _follow_ups(
