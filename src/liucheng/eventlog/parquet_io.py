@@ -172,12 +172,15 @@ def write_parquet(
     schema = _schema(case_types, event_types)
     cases_seen: set[str] = set()
     n_events = 0
+    chunk, first = first, []
     with pq.ParquetWriter(path, schema, compression=compression) as writer:
-        chunk = first
         while chunk:
-            writer.write_batch(_batch(chunk, schema, case_types, event_types, lookup, cases_seen),
-                               row_group_size=batch_rows)
+            batch = _batch(chunk, schema, case_types, event_types, lookup, cases_seen)
             n_events += len(chunk)
+            # Let go of this chunk before pulling the next, or two batches' events live at once.
+            chunk = []
+            writer.write_batch(batch, row_group_size=batch_rows)
+            del batch
             chunk = list(islice(stream, batch_rows))
     return WriteSummary(cases=len(cases_seen), events=n_events)
 
