@@ -106,3 +106,8 @@ def test_integer_comparisons_agree_with_python(a: int, b: int) -> None:
 @given(st.text(max_size=8), st.lists(st.text(max_size=8), max_size=5))
 def test_membership_agrees_with_python(item: str, items: list[str]) -> None:
     assert holds("item in items", item=item, items=items) is (item in items)
+
+
+def test_unrelated_case_data_of_any_type_does_not_matter() -> None:
+    data = {"amount": 5, "blob": object(), "history": list(range(1000))}
+    assert compile_condition("amount < 10", where="f").evaluate(data) is True
