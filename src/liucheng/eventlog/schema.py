@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import msgspec
 
 from liucheng.core.clock import require_aware
-from liucheng.engine.events import Event
+
+if TYPE_CHECKING:
+    # Only for the annotation: importing the engine package would pull in the process model and
+    # its expression language for every reader of a CSV file.
+    from liucheng.engine.events import Event
 
 # XES standard extension keys (IEEE 1849-2016).
 XES_CONCEPT_NAME: Final = "concept:name"
