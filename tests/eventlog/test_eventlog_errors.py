@@ -172,6 +172,7 @@ def test_parquet_attribute_first_seen_after_the_first_batch(tmp_path: Path) -> N
     with pytest.raises(LogWriteError) as caught:
         write_parquet(events, None, tmp_path / "x.parquet", batch_rows=1)
     assert caught.value.field == "late" and "event_attributes" in caught.value.hint
+    assert list(tmp_path.iterdir()) == []  # no partial file that would look like a complete export
     summary = write_parquet(events, {"c": LogCase("c")}, tmp_path / "x.parquet", batch_rows=1,
                             event_attributes={"late": "int"})
     assert summary.events == 2

@@ -20,6 +20,7 @@ from uuid import UUID
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from liucheng.eventlog._io import open_binary_out
 from liucheng.eventlog.errors import LogFormatError, LogWriteError
 from liucheng.eventlog.schema import (
     CASE_PREFIX,
@@ -173,7 +174,11 @@ def write_parquet(
     cases_seen: set[str] = set()
     n_events = 0
     chunk, first = first, []
-    with pq.ParquetWriter(path, schema, compression=compression) as writer:
+    # Through open_binary_out so a failed export leaves no valid-looking but partial file behind.
+    with (
+        open_binary_out(path, gzip=False) as sink,
+        pq.ParquetWriter(sink, schema, compression=compression) as writer,
+    ):
         while chunk:
             batch = _batch(chunk, schema, case_types, event_types, lookup, cases_seen)
             n_events += len(chunk)
