@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -184,6 +184,21 @@ class CaseRepository:
                 stmt = stmt.where(column == str(value))
         stmt = stmt.order_by(c.c.opened_at, c.c.case_id).limit(limit).offset(offset)
         return [CaseRow(*row) for row in self._conn.execute(stmt)]
+
+    def iter_summaries(self, *, batch: int = 10_000) -> Iterator[CaseRow]:
+        """Every case's summary row ordered by case id, in constant memory.
+
+        The same order as ``EventRepository.iter_all(order="case")``, so an export can walk both
+        side by side instead of looking each case up. Consume it inside the unit of work.
+        """
+        stmt = select(*_ROW_COLUMNS).order_by(c.c.case_id)
+        result = self._conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
+        try:
+            for partition in result.partitions():
+                for row in partition:
+                    yield CaseRow(*row)
+        finally:
+            result.close()
 
     def _sync_projections(self, state: CaseState, events: Sequence[Event]) -> None:
         """Touch only the task and timer rows this step's events name."""

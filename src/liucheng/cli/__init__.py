@@ -1,0 +1,1 @@
+"""The command line: parse, call a service, present. ``liucheng --help`` lists the commands."""
