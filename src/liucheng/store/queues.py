@@ -106,7 +106,6 @@ class TaskRepository:
         params = {"now": require_aware(now, "now"), "limit": _positive(limit)}
         return [_row(row) for row in self._conn.execute(_DUE_JOBS, params)]
 
-
     def lease(self, task_id: str, until: datetime) -> None:
         """Hide a service job from other workers until ``until`` while its webhook is called.
 

@@ -71,12 +71,6 @@ class UnitOfWork:
                 hint="something with that id already exists, or a referenced row is missing",
             ) from exc
 
-    def commit_point(self) -> None:
-        """Commit what was done so far and start a new transaction (for long batch jobs)."""
-        assert self._transaction is not None
-        self._transaction.commit()
-        self._transaction = self.connection.begin()
-
     @cached_property
     def events(self) -> EventRepository:
         return EventRepository(self.connection)
