@@ -196,3 +196,41 @@ def test_calendars_policies_and_round_robin(store: Store) -> None:
         with pytest.raises(NotFoundError):
             uow.calendars.get("mars")
         assert uow.cursors.next("agent", 3) == 1  # the position survived the commit
+
+
+def test_a_leased_service_job_stays_hidden_until_the_lease_runs_out(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        open_case(uow, "C-1", T0)
+        work_through(uow, "C-1", T0)
+        [job] = uow.tasks.due_service_jobs(T0, limit=5)
+        uow.tasks.lease(job.task_id, T0 + timedelta(seconds=20))
+    with store.unit_of_work() as uow:
+        assert uow.tasks.due_service_jobs(T0 + timedelta(seconds=19), limit=5) == []
+        assert [j.task_id for j in uow.tasks.due_service_jobs(T0 + timedelta(seconds=20), limit=5)] == [
+            job.task_id
+        ]
+        apply(uow, "C-1", CompleteServiceTask(task_id=job.task_id), T0 + timedelta(seconds=21))
+        with pytest.raises(NotFoundError, match="open task"):
+            uow.tasks.lease(job.task_id, T0 + timedelta(minutes=1))
+
+
+def test_summaries_stream_in_the_same_order_as_events_by_case(store: Store) -> None:
+    ids = ["b-2", "A-1", "a-10", "a-9", "Z", "中-1"]
+    with store.unit_of_work() as uow:
+        for case_id in ids:
+            open_case(uow, case_id, T0)
+    with store.unit_of_work(read_only=True) as uow:
+        summaries = [row.case_id for row in uow.cases.iter_summaries(batch=2)]
+        by_case = list(dict.fromkeys(e.case_id for _, e in uow.events.iter_all(order="case", batch=3)))
+    assert sorted(summaries) == sorted(ids)
+    assert summaries == by_case
+
+
+def test_commit_point_makes_earlier_work_durable_even_if_later_work_fails(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+        open_case(uow, "C-1", T0)
+        uow.commit_point()
+        open_case(uow, "C-2", T0)
+        raise RuntimeError("batch job died")
+    with store.unit_of_work() as uow:
+        assert [r.case_id for r in uow.cases.list()] == ["C-1"]

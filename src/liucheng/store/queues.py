@@ -46,6 +46,11 @@ _DUE_TIMERS = (
     .with_for_update(skip_locked=True)
 )
 _NEXT_AT = select(func.min(tm.c.due_at))
+_LEASE = (
+    update(tk)
+    .where(tk.c.task_id == bindparam("b_task_id"), tk.c.status == str(TaskStatus.OPEN))
+    .values(retry_at=bindparam("b_until"))
+)
 
 
 def _row(row: Any) -> TaskRow:
@@ -107,14 +112,15 @@ class TaskRepository:
         return [_row(row) for row in self._conn.execute(_DUE_JOBS, params)]
 
     def lease(self, task_id: str, until: datetime) -> None:
-        """Hide a service job from other workers until ``until`` while its webhook is called.
+        """Hide an open service job from ``due_service_jobs`` until ``until``.
 
-        Only the projection changes; the next save of the case rewrites the row from its state.
+        A worker leases a job before calling its webhook outside the transaction; if the worker
+        dies, the job comes due again when the lease runs out. The job's next saved step rewrites
+        the row from the case state, which ends the lease.
         """
-        self._conn.execute(
-            update(tk).where(tk.c.task_id == bindparam("b_task_id")).values(retry_at=bindparam("b_until")),
-            {"b_task_id": task_id, "b_until": require_aware(until, "until")},
-        )
+        params = {"b_task_id": task_id, "b_until": require_aware(until, "until")}
+        if self._conn.execute(_LEASE, params).rowcount != 1:
+            raise NotFoundError("open task", task_id, hint="the job was finished or cancelled meanwhile")
 
 
 class TimerRepository:

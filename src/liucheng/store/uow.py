@@ -71,6 +71,18 @@ class UnitOfWork:
                 hint="something with that id already exists, or a referenced row is missing",
             ) from exc
 
+    def commit_point(self) -> None:
+        """Commit the work so far and carry on in a new transaction (long batch jobs, simulations).
+
+        Row locks taken so far are released; repositories stay usable.
+        """
+        if self._transaction is None:
+            raise StorageError(
+                "unit of work used outside its `with` block", hint="use `with store.unit_of_work() as uow:`"
+            )
+        self._transaction.commit()
+        self._transaction = self.connection.begin()
+
     @cached_property
     def events(self) -> EventRepository:
         return EventRepository(self.connection)
