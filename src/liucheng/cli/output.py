@@ -168,7 +168,7 @@ def duration(seconds: int | float | None) -> str:
     return f"{sign}{minutes}m{secs:02d}s"
 
 
-_ID_COLUMNS = frozenset({"id", "key", "case", "task", "timer", "clock", "queue"})
+_ID_COLUMNS = frozenset({"id", "key", "case", "task", "timer", "clock", "queue", "element"})
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:

@@ -1,0 +1,84 @@
+"""Every command and option explains itself in --help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import typer.main
+from typer.testing import CliRunner
+
+from liucheng.cli.main import app
+
+EXPECTED = {
+    "init",
+    "db upgrade",
+    "worker",
+    "demo",
+    "process deploy",
+    "process list",
+    "process show",
+    "case open",
+    "case show",
+    "case list",
+    "case events",
+    "case comment",
+    "case hold",
+    "case resume",
+    "case message",
+    "case cancel",
+    "case reopen",
+    "task list",
+    "task claim",
+    "task release",
+    "task complete",
+    "task reassign",
+    "events export",
+    "config load",
+    "config show",
+}
+
+
+def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from walk(sub, (*path, name))
+
+
+def test_every_command_and_option_has_help():
+    root = typer.main.get_command(app)
+    seen = set()
+    missing = []
+    for path, command in walk(root):
+        name = " ".join(path) or "liucheng"
+        seen.add(name)
+        if not (command.help or "").strip():
+            missing.append(f"command {name}")
+        for param in command.params:
+            if not (getattr(param, "help", None) or "").strip():
+                missing.append(f"{name} {param.opts[0]}")
+    assert missing == []
+    assert seen - {"liucheng", "db", "process", "case", "task", "events", "config"} == EXPECTED
+
+
+def test_help_of_every_command_renders():
+    runner = CliRunner()
+    for path, _ in walk(typer.main.get_command(app)):
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.stdout, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_commands_that_print_data_take_format_json():
+    root = typer.main.get_command(app)
+    without = {
+        " ".join(path)
+        for path, command in walk(root)
+        if not getattr(command, "commands", None)
+        and not any(
+            isinstance(p, typer.core.TyperOption) and "--format" in p.opts and p.name == "fmt"
+            for p in command.params
+        )
+    }
+    # events export's --format names the file format; it prints one line about the file it wrote.
+    assert without == {"events export"}
