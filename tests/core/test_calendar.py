@@ -94,6 +94,7 @@ def open_minutes(spec: Spec, start: datetime) -> list[int]:
     return [k for k in range(WINDOW_MINUTES) if spec.open_at(start + k * MINUTE)]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.data())
 def test_business_seconds_next_open_and_is_open_match_a_minute_by_minute_count(scenario, data):
@@ -112,6 +113,7 @@ def test_business_seconds_next_open_and_is_open_match_a_minute_by_minute_count(s
             assert cal.next_open(at) == start + opens[following] * MINUTE
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), st.data())
 def test_add_business_seconds_lands_where_the_minute_count_reaches_the_target(scenario, data):
