@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from liucheng.core.clock import require_aware
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
@@ -18,6 +17,7 @@ from liucheng.store.rows import CaseRow, StaleCaseError
 from liucheng.store.tables import cases as c
 from liucheng.store.tables import tasks as tk
 from liucheng.store.tables import timers as tm
+from liucheng.store.upserts import upsert
 
 _TIMER_EVENTS = frozenset({EventType.TIMER_SCHEDULED, EventType.TIMER_FIRED, EventType.TIMER_CANCELLED})
 _CLOSING_EVENTS = frozenset({EventType.CASE_COMPLETED, EventType.CASE_TERMINATED, EventType.CASE_CANCELLED})
@@ -51,24 +51,9 @@ _DELETE_STRAY_TIMERS = delete(tm).where(
 )
 
 
-def _upserts(dialect: str) -> tuple[Any, Any, Any]:
-    module = postgresql if dialect == "postgresql" else sqlite
-    task = module.insert(tk)
-    timer = module.insert(tm)
-    return (
-        module.insert(c).on_conflict_do_nothing(index_elements=[c.c.case_id]).returning(c.c.case_id),
-        task.on_conflict_do_update(
-            index_elements=[tk.c.task_id],
-            set_={col.name: task.excluded[col.name] for col in tk.c if col.name != "task_id"},
-        ),
-        timer.on_conflict_do_update(
-            index_elements=[tm.c.timer_id],
-            set_={col.name: timer.excluded[col.name] for col in tm.c if col.name != "timer_id"},
-        ),
-    )
-
-
-_UPSERTS = {name: _upserts(name) for name in ("postgresql", "sqlite")}
+_CASE_INSERT = upsert(c, "case_id", update=False, returning="case_id")
+_TASK_UPSERT = upsert(tk, "task_id")
+_TIMER_UPSERT = upsert(tm, "timer_id")
 
 
 def task_params(case_id: str, task: Task) -> dict[str, Any]:
@@ -108,7 +93,6 @@ class CaseRepository:
     def __init__(self, connection: Connection, events: EventRepository) -> None:
         self._conn = connection
         self._events = events
-        self._case_insert, self._task_upsert, self._timer_upsert = _UPSERTS[connection.dialect.name]
 
     def insert(self, state: CaseState, events: Sequence[Event], now: datetime) -> None:
         """Store a new case with the events that opened it."""
@@ -125,7 +109,7 @@ class CaseRepository:
         }
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
         # statement would poison the whole transaction.
-        if self._conn.execute(self._case_insert, row).scalar_one_or_none() is None:
+        if self._conn.execute(_CASE_INSERT, row).scalar_one_or_none() is None:
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )
@@ -214,7 +198,7 @@ class CaseRepository:
         if task_ids:
             known = [task_params(state.case_id, state.tasks[i]) for i in task_ids if i in state.tasks]
             if known:
-                self._conn.execute(self._task_upsert, known)
+                self._conn.execute(_TASK_UPSERT, known)
             gone = [i for i in task_ids if i not in state.tasks]
             if gone:
                 self._conn.execute(_DELETE_TASKS, {"ids": gone})
@@ -225,7 +209,7 @@ class CaseRepository:
                 if (t := state.timers.get(i)) is not None
             ]
             if live:
-                self._conn.execute(self._timer_upsert, live)
+                self._conn.execute(_TIMER_UPSERT, live)
             gone = [i for i in timer_ids if i not in state.timers]
             if gone:
                 self._conn.execute(_DELETE_TIMERS, {"ids": gone})

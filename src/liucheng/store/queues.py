@@ -6,15 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, func, or_, select, text, update
 
 from liucheng.core.clock import require_aware
 from liucheng.core.errors import NotFoundError, ValidationError
 from liucheng.engine.state import ACTIVE_TASK_STATUSES, TaskStatus
 from liucheng.process.spec import ElementKind
 from liucheng.store.rows import TaskRow
-from liucheng.store.tables import assignment_cursors as ac
 from liucheng.store.tables import tasks as tk
 from liucheng.store.tables import timers as tm
 
@@ -147,18 +145,10 @@ class TimerRepository:
         return [tuple(row) for row in self._conn.execute(stmt.order_by(tm.c.due_at, tm.c.timer_id))]
 
 
-def _cursor_statement(dialect: str) -> Any:
-    stmt = (
-        (postgresql if dialect == "postgresql" else sqlite)
-        .insert(ac)
-        .values(queue=bindparam("queue"), position=0)
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[ac.c.queue], set_={"position": ac.c.position + 1}
-    ).returning(ac.c.position)
-
-
-_CURSOR = {name: _cursor_statement(name) for name in ("postgresql", "sqlite")}
+_CURSOR = text(
+    "INSERT INTO assignment_cursors (queue, position) VALUES (:queue, 0) "
+    "ON CONFLICT (queue) DO UPDATE SET position = assignment_cursors.position + 1 RETURNING position"
+)
 
 
 class CursorRepository:
@@ -170,7 +160,7 @@ class CursorRepository:
     def next(self, queue: str, n: int) -> int:
         """The next position in ``range(n)`` for ``queue``: 0, 1, ..., n-1, 0, ..."""
         n = _positive(n, "n")
-        counter = self._conn.execute(_CURSOR[self._conn.dialect.name], {"queue": queue}).scalar_one()
+        counter = self._conn.execute(_CURSOR, {"queue": queue}).scalar_one()
         return int(counter) % n
 
 
