@@ -51,6 +51,8 @@ CASE_ATTRIBUTES: dict[str, str] = {
 _LEADING = ("seq", "event_type", "task_id", "element_id")
 #: How often (in stored events read) the progress callback hears from us.
 PROGRESS_EVERY = 1000
+#: Events fetched per round trip: enough to keep the database busy, few enough to stay small.
+READ_BATCH = 2000
 #: Rows per Parquet row group: small enough that one batch never dominates memory.
 PARQUET_BATCH_ROWS = 8192
 
@@ -107,7 +109,7 @@ def _log_events(
     uow: UnitOfWork, *, last_seq: int, include_internal: bool, progress: Callable[[int], None] | None
 ) -> Iterator[LogEvent]:
     read = 0
-    for seq, event in uow.events.iter_all(order="case"):
+    for seq, event in uow.events.iter_all(order="case", batch=READ_BATCH):
         read += 1
         if progress is not None and read % PROGRESS_EVERY == 0:
             progress(read)
@@ -199,7 +201,7 @@ def export_events(
         last_seq = uow.events.max_seq()
         if format == "xes":
             events = _log_events(uow, last_seq=last_seq, include_internal=include_internal, progress=progress)
-            return write_xes(events, _CaseCursor(uow), out)
+            return write_xes(events, _CaseCursor(uow, remember=1), out)
         types = _attribute_types(
             _log_events(uow, last_seq=last_seq, include_internal=include_internal, progress=None)
         )
@@ -209,7 +211,7 @@ def export_events(
         if format == "csv":
             return write_csv(
                 events,
-                _CaseCursor(uow),
+                _CaseCursor(uow, remember=1),
                 out,
                 case_attributes=list(CASE_ATTRIBUTES),
                 event_attributes=list(types),
