@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import cel
 
 from liucheng.core.errors import LiuchengError, ValidationError
 
@@ -142,6 +141,10 @@ def _missing_variable(message: str, variables: tuple[str, ...], data: Mapping[st
 
 @lru_cache(maxsize=4096)
 def _compile(expression: str) -> Any:
+    # Imported here: the `cel` package loads its own command-line tool (and Typer) on import,
+    # which costs most of a second that commands never evaluating a condition should not pay.
+    import cel
+
     return cel.compile(expression)
 
 
