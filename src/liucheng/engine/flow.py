@@ -99,7 +99,13 @@ def enter(run: Run, token_id: str, element: Element, via: SequenceFlow | None) -
     kind = element.kind
     if kind in (ElementKind.START_EVENT, ElementKind.NONE_THROW, ElementKind.ESCALATION_THROW):
         if element.escalation_code is not None or kind is ElementKind.ESCALATION_THROW:
-            run.emit(EventType.ESCALATION_THROWN, element_id=element.id, code=element.escalation_code)
+            run.emit(
+                EventType.ESCALATION_THROWN,
+                activity=element.label,
+                lifecycle=Lifecycle.COMPLETE,
+                element_id=element.id,
+                code=element.escalation_code,
+            )
         leave(run, token_id, element)
     elif kind is ElementKind.END_EVENT:
         _end(run, token_id, element)
@@ -136,7 +142,13 @@ def enter(run: Run, token_id: str, element: Element, via: SequenceFlow | None) -
 def _end(run: Run, token_id: str, element: Element) -> None:
     consume(run, token_id, element)
     if element.escalation_code is not None:
-        run.emit(EventType.ESCALATION_THROWN, element_id=element.id, code=element.escalation_code)
+        run.emit(
+            EventType.ESCALATION_THROWN,
+            activity=element.label,
+            lifecycle=Lifecycle.COMPLETE,
+            element_id=element.id,
+            code=element.escalation_code,
+        )
     if element.terminate:
         cancel_everything(run, reason=f"terminated at {element.id}")
         sla.stop_all(run, cancelled=False)

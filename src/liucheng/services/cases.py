@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from liucheng.core.errors import InvalidCommandError
+from liucheng.core.errors import InvalidCommandError, NotFoundError
 from liucheng.engine import (
     AddComment,
     CancelCase,
@@ -179,8 +179,11 @@ class CaseService:
             return run_command(uow, ctx, self.platform, case_id, command, now)
 
     def _case_of_task(self, task_id: str) -> str:
-        with self.platform.store.unit_of_work(read_only=True) as uow:
-            return uow.tasks.get(task_id).case_id
+        # Task ids are "<case id>:<n>" (see engine.flow.create_task): no lookup needed.
+        case_id, sep, number = task_id.rpartition(":")
+        if not sep or not number.isdigit():
+            raise NotFoundError("task", task_id, hint="task ids look like C20260302-1A2B3C4D:7")
+        return case_id
 
     def open_case(
         self,
