@@ -364,7 +364,8 @@ class Simulation:
         worker.task_id = task_id
         element_id = self._states[case_id].tasks[task_id].element_id
         delay = behaviour.pickup_s(self.rng, worker.person.lane, element_id)
-        self._push(now + timedelta(seconds=delay), "claim", user, case_id, task_id)
+        # The pick-up delay runs on the person's shift: nobody claims work over lunch or at night.
+        self._push(worker.shift.add_business_seconds(now, delay), "claim", user, case_id, task_id)
 
     def _dispatch(self, lane: str, now: datetime) -> None:
         idle = self._idle.get(lane)
