@@ -5,25 +5,37 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-import msgspec
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors
+from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, table
 from liucheng.cli.state import app_state
 from liucheng.core.errors import ConfigurationError
 from liucheng.store import resolve_url
 
 
-def _summary_data(summary: Any) -> Any:
-    # The summary type belongs to the simulation; show whatever fields it has.
-    if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
-        return dataclasses.asdict(summary)
-    if isinstance(summary, msgspec.Struct):
-        return msgspec.structs.asdict(summary)
-    if isinstance(summary, dict):
-        return summary
-    return {"summary": str(summary)}
+def _render(data: dict[str, Any]) -> list[Any]:
+    # The summary's fields belong to the simulation; show scalars together, mappings as tables.
+    scalars = [(k.replace("_", " "), v) for k, v in data.items() if not isinstance(v, dict | list)]
+    out: list[Any] = [fields(scalars)]
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            columns = (
+                ["", *next(iter(value.values())).keys()]
+                if isinstance(next(iter(value.values())), dict)
+                else None
+            )
+            if columns:
+                out.append(
+                    table(key.replace("_", " "), columns, [(k, *v.values()) for k, v in value.items()])
+                )
+            else:
+                out.append(table(key.replace("_", " "), ["", "value"], list(value.items())))
+    commands = data.get("next_commands") or []
+    if commands:
+        out.append("try next:")
+        out.extend(f"  {line}" for line in commands)
+    return out
 
 
 @handle_errors
@@ -33,6 +45,9 @@ def demo_command(
     db: Annotated[
         str | None, typer.Option("--db", help="Database to fill (default: the global --db).")
     ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Wipe the SQLite file first if it holds data.")
+    ] = False,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Simulate a service centre (org, processes, cases, SLA breaches) into a database to explore."""
@@ -43,25 +58,23 @@ def demo_command(
         raise ConfigurationError(
             f"the simulation is not available ({exc})", hint="install liucheng with its sim package"
         ) from None
-    state = app_state()
-    url = db or state.url or _default_url()
+    url = db or app_state().url or resolve_url(None).render_as_string(hide_password=False)
     with Progress(
         TextColumn("simulating"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
+        disable=not err_console.is_terminal,
         transient=True,
     ) as bar:
         task = bar.add_task("demo", total=cases)
-        summary = run_demo(url, cases=cases, seed=seed, progress=lambda n: bar.update(task, completed=n))
-    data = _summary_data(summary)
-    emit(
-        fmt,
-        data,
-        lambda: [f"demo data in {url}", fields(data.items()) if isinstance(data, dict) else str(data)],
-    )
-
-
-def _default_url() -> str:
-    return resolve_url(None).render_as_string(hide_password=False)
+        summary = run_demo(
+            url,
+            cases=cases,
+            seed=seed,
+            reset=reset,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    data = dataclasses.asdict(summary)
+    emit(fmt, data, lambda: _render(data))

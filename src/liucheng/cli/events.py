@@ -71,6 +71,7 @@ def export_command(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
+        disable=not err_console.is_terminal,
         transient=True,
     ) as bar:
         task = bar.add_task("export", total=total)
@@ -81,9 +82,8 @@ def export_command(
             include_internal=include_internal,
             progress=lambda n: bar.update(task, completed=n),
         )
-    console.print(
-        f"wrote {summary.events} events of {summary.cases} cases to {out} ({chosen.value})", markup=False
-    )
+    cases = f"{summary.cases} case" + ("" if summary.cases == 1 else "s")
+    console.print(f"wrote {summary.events} events of {cases} to {out} ({chosen.value})", markup=False)
     if summary.replaced_chars:
         err_console.print(
             f"warning: {summary.replaced_chars} characters XML cannot hold became U+FFFD",

@@ -178,6 +178,8 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
         out.add_column(name, overflow="fold", no_wrap=name in _ID_COLUMNS)
     for row in rows:
         out.add_row(*("" if v is None else str(v) for v in row))
+    if not out.row_count:
+        out.caption = "(none)"
     return out
 
 

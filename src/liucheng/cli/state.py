@@ -6,10 +6,11 @@ import getpass
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from liucheng.core.errors import LiuchengError
+from liucheng.core.errors import LiuchengError, StorageError
 from liucheng.services import Platform
-from liucheng.store import open_store
+from liucheng.store import open_store, resolve_url
 
 ENV_USER = "LIUCHENG_USER"
 
@@ -35,6 +36,7 @@ class AppState:
     def platform(self) -> Platform:
         """The platform on an existing, current database; opened on first use, closed at exit."""
         if self._platform is None:
+            _require_sqlite_file(self.url)
             self._platform = Platform(open_store(self.url, create=False))
         return self._platform
 
@@ -42,6 +44,19 @@ class AppState:
         if self._platform is not None:
             self._platform.store.close()
             self._platform = None
+
+
+def _require_sqlite_file(url: str | None) -> None:
+    """Say how to create a missing SQLite file in CLI terms (the store's own hint speaks API)."""
+    parsed = resolve_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not Path(path).exists():
+        raise StorageError(
+            f"SQLite database {path!r} does not exist",
+            hint="create it with `liucheng init`, or point --db or LIUCHENG_DATABASE_URL at the right file",
+        )
 
 
 _CURRENT: ContextVar[AppState] = ContextVar("liucheng_cli_state")

@@ -26,7 +26,7 @@ TaskId = Annotated[str, typer.Argument(help="Task id as `liucheng task list` sho
 def list_command(
     mine: Annotated[bool, typer.Option("--mine", help="Only tasks assigned to you (see --as).")] = False,
     queue: Annotated[
-        str | None, typer.Option("--queue", "-q", help="Only this queue (lane / group).")
+        str | None, typer.Option("--queue", "--lane", "-q", help="Only this queue (lane / group).")
     ] = None,
     status: Annotated[
         str | None,
