@@ -12,7 +12,8 @@ from liucheng.core.clock import require_aware
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
 from liucheng.engine.events import Event, EventType
 from liucheng.engine.state import CaseState, Task, decode_state, encode_state
-from liucheng.store.eventstore import EventRepository
+from liucheng.store import pgfast
+from liucheng.store.eventstore import EventRepository, event_params
 from liucheng.store.rows import CaseRow, StaleCaseError
 from liucheng.store.tables import cases as c
 from liucheng.store.tables import tasks as tk
@@ -109,12 +110,17 @@ class CaseRepository:
         }
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
         # statement would poison the whole transaction.
-        if self._conn.execute(_CASE_INSERT, row).scalar_one_or_none() is None:
+        if pgfast.is_postgres(self._conn):
+            inserted = self._write_pg(state, events, row, insert=True)
+        else:
+            inserted = self._conn.execute(_CASE_INSERT, row).scalar_one_or_none() is not None
+        if not inserted:
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )
-        self._events.append_quiet(events)
-        self._sync_projections(state, events)
+        if not pgfast.is_postgres(self._conn):
+            self._events.append_quiet(events)
+            self._sync_projections(state, events)
 
     def get(self, case_id: str) -> CaseState:
         raw = self._conn.execute(_GET, {"case_id": case_id}).scalar_one_or_none()
@@ -127,7 +133,10 @@ class CaseRepository:
 
         On SQLite the unit of work already holds the database's write lock.
         """
-        row = self._conn.execute(_GET_FOR_UPDATE, {"case_id": case_id}).one_or_none()
+        if pgfast.is_postgres(self._conn):
+            row = pgfast.fetch_for_update(self._conn, case_id)
+        else:
+            row = self._conn.execute(_GET_FOR_UPDATE, {"case_id": case_id}).one_or_none()
         if row is None:
             raise _not_found(case_id)
         return decode_state(row[0]), row[1]
@@ -141,14 +150,30 @@ class CaseRepository:
         _check_events(state, events)
         params = _summary(state, require_aware(now, "now"))
         params |= {"b_case_id": state.case_id, "b_expected": expected_version, "b_added": len(events)}
-        if self._conn.execute(_SAVE, params).rowcount != 1:
+        if pgfast.is_postgres(self._conn):
+            saved = self._write_pg(state, events, params, insert=False) == 1
+        else:
+            saved = self._conn.execute(_SAVE, params).rowcount == 1
+        if not saved:
             actual = self._conn.execute(_VERSION, {"case_id": state.case_id}).scalar_one_or_none()
             if actual is None:
                 raise _not_found(state.case_id)
             raise StaleCaseError(state.case_id, expected_version=expected_version, actual_version=actual)
-        self._events.append_quiet(events)
-        self._sync_projections(state, events)
+        if not pgfast.is_postgres(self._conn):
+            self._events.append_quiet(events)
+            self._sync_projections(state, events)
         return expected_version + 1
+
+    def _write_pg(self, state: CaseState, events: Sequence[Event], row: dict[str, Any], *, insert: bool) -> int:
+        changes = _projection_changes(state, events)
+        return pgfast.write_step(
+            self._conn,
+            case_row=row,
+            insert=insert,
+            event_rows=[event_params(e) for e in events],
+            case_id=state.case_id,
+            **changes,
+        )
 
     def exists(self, case_id: str) -> bool:
         return bool(self._conn.execute(select(exists().where(c.c.case_id == case_id))).scalar())
@@ -186,36 +211,42 @@ class CaseRepository:
 
     def _sync_projections(self, state: CaseState, events: Sequence[Event]) -> None:
         """Touch only the task and timer rows this step's events name."""
-        task_ids: set[str] = set()
-        timer_ids: set[str] = set()
-        closing = False
-        for event in events:
-            if event.task_id:
-                task_ids.add(event.task_id)
-            if event.type in _TIMER_EVENTS and "timer_id" in event.data:
-                timer_ids.add(event.data["timer_id"])
-            closing = closing or event.type in _CLOSING_EVENTS
-        if task_ids:
-            known = [task_params(state.case_id, state.tasks[i]) for i in task_ids if i in state.tasks]
-            if known:
-                self._conn.execute(_TASK_UPSERT, known)
-            gone = [i for i in task_ids if i not in state.tasks]
-            if gone:
-                self._conn.execute(_DELETE_TASKS, {"ids": gone})
-        if timer_ids:
-            live = [
-                {"timer_id": i, "case_id": state.case_id, "due_at": t.due_at, "purpose": t.purpose}
-                for i in timer_ids
-                if (t := state.timers.get(i)) is not None
-            ]
-            if live:
-                self._conn.execute(_TIMER_UPSERT, live)
-            gone = [i for i in timer_ids if i not in state.timers]
-            if gone:
-                self._conn.execute(_DELETE_TIMERS, {"ids": gone})
-        if closing:
+        changes = _projection_changes(state, events)
+        if changes["task_rows"]:
+            self._conn.execute(_TASK_UPSERT, changes["task_rows"])
+        if changes["gone_tasks"]:
+            self._conn.execute(_DELETE_TASKS, {"ids": changes["gone_tasks"]})
+        if changes["timer_rows"]:
+            self._conn.execute(_TIMER_UPSERT, changes["timer_rows"])
+        if changes["gone_timers"]:
+            self._conn.execute(_DELETE_TIMERS, {"ids": changes["gone_timers"]})
+        if changes["stray_keep"] is not None:
             # A closed case must never fire again, even if a timer ended without its own event.
-            self._conn.execute(_DELETE_STRAY_TIMERS, {"case_id": state.case_id, "keep": list(state.timers)})
+            self._conn.execute(_DELETE_STRAY_TIMERS, {"case_id": state.case_id, "keep": changes["stray_keep"]})
+
+
+def _projection_changes(state: CaseState, events: Sequence[Event]) -> dict[str, Any]:
+    """The task and timer rows a step's events name: rows to upsert and ids to delete."""
+    task_ids: set[str] = set()
+    timer_ids: set[str] = set()
+    closing = False
+    for event in events:
+        if event.task_id:
+            task_ids.add(event.task_id)
+        if event.type in _TIMER_EVENTS and "timer_id" in event.data:
+            timer_ids.add(event.data["timer_id"])
+        closing = closing or event.type in _CLOSING_EVENTS
+    return {
+        "task_rows": [task_params(state.case_id, state.tasks[i]) for i in sorted(task_ids) if i in state.tasks],
+        "gone_tasks": [i for i in sorted(task_ids) if i not in state.tasks],
+        "timer_rows": [
+            {"timer_id": i, "case_id": state.case_id, "due_at": t.due_at, "purpose": t.purpose}
+            for i in sorted(timer_ids)
+            if (t := state.timers.get(i)) is not None
+        ],
+        "gone_timers": [i for i in sorted(timer_ids) if i not in state.timers],
+        "stray_keep": list(state.timers) if closing else None,
+    }
 
 
 def _check_events(state: CaseState, events: Sequence[Event]) -> None:
