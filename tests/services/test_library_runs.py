@@ -82,7 +82,7 @@ def drive_to_end(platform, service, worker, clock, case_id, rng, *, max_moves=20
         human = [t for t in state.active_tasks() if definition.element(t.element_id).kind in HUMAN_TASK_KINDS]
         if human:
             task = rng.choice(human)
-            service.complete(task.id, by="agent_1", form=_form_for(definition.element(task.element_id), rng))
+            service.complete(task.id, by=task.assignee or "agent_1", form=_form_for(definition.element(task.element_id), rng))
             continue
         waiting_messages = [
             definition.element(definition.flow(f).target).message
