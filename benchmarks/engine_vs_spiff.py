@@ -127,7 +127,9 @@ def _area(filename: str, func: str) -> str:
 
 def table(results: dict[str, dict[str, Any]], ratios: dict[str, float]) -> Table:
     grid = Table(title="Six-step process: completed user tasks per second (median)")
-    for column in ("variant", "persistence", "tasks/s", "cases/s", "range tasks/s", "writes/case", "RSS MB"):
+    columns = ("variant", "persistence", "tasks/s", "cases/s", "range tasks/s", "writes/case")
+    columns += ("RSS MB", "heap MB")
+    for column in columns:
         grid.add_column(column, justify="left" if column in ("variant", "persistence") else "right")
     grid.add_column("vs Spiff", justify="right")
     for name, r in results.items():
@@ -140,6 +142,7 @@ def table(results: dict[str, dict[str, Any]], ratios: dict[str, float]) -> Table
             f"{r['tasks_per_s_min']:,.0f}–{r['tasks_per_s_max']:,.0f}",
             str(v.writes_per_case),
             f"{r['rss_peak_mb']:.0f}",
+            f"{r['heap_peak_mb']:.2f}" if "heap_peak_mb" in r else "",
             f"{ratios[name]:.2f}x" if name in ratios else "",
         )
     return grid

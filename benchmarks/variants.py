@@ -66,7 +66,9 @@ def pg_schema_url(server_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     try:
-        scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+        # Keep options the caller gave (e.g. -csynchronous_commit=off) and add the schema.
+        options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={schema}"]))
+        scoped = url.update_query_dict({"options": options})
         yield scoped.render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
