@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from liucheng.cli.config_file import apply_config, current_config, read_config_file
+from liucheng.services.config import apply_config, current_config, read_config_file
 from liucheng.cli.output import Format, FormatOption, emit, fields, handle_errors, table
 from liucheng.cli.state import app_state
 
