@@ -116,3 +116,30 @@ def test_public_api_is_pinned() -> None:
         ]
     )
     assert all(hasattr(store_api, name) for name in store_api.__all__)
+
+
+def test_0002_moves_assignment_rules_out_of_the_policies_table(store_url: str) -> None:
+    """A database created at 0001 kept assignment rules as a reserved policy row."""
+    import json
+
+    from sqlalchemy import create_engine, text
+
+    from liucheng.store import upgrade
+
+    engine = create_engine(resolve_url(store_url))
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO sla_policies (name, process_key, config) VALUES ('assignment', NULL, :c)"),
+            {"c": json.dumps({"queues": {"agent": "round_robin", "back_office": "skill"}})},
+        )
+        connection.execute(
+            text("INSERT INTO sla_policies (name, process_key, config) VALUES ('hotline', NULL, :c)"),
+            {"c": json.dumps({"name": "hotline"})},
+        )
+    engine.dispose()
+    store = open_store(store_url)
+    with store.unit_of_work() as uow:
+        assert uow.assignment.list() == {"agent": "round_robin", "back_office": "skill"}
+        assert list(uow.sla_policies.list()) == ["hotline"]
+    store.close()

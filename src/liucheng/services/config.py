@@ -29,7 +29,7 @@ from liucheng.core.calendar import BusinessCalendar, china_mainland
 from liucheng.core.errors import ValidationError
 from liucheng.engine.assignment import Strategy, parse_strategy
 from liucheng.engine.policy import SlaPolicy
-from liucheng.services.platform import ASSIGNMENT_KEY, load_config, save_assignment_rules
+from liucheng.services.platform import save_assignment_rules
 from liucheng.store import UnitOfWork
 from liucheng.store.org import GROUP_KINDS
 
@@ -268,12 +268,6 @@ def parse_config(data: Mapping[str, Any], *, where: str = "config") -> OrgConfig
         except (ValidationError, KeyError, TypeError, ValueError) as exc:
             message = exc.message if isinstance(exc, ValidationError) else f"bad value: {exc}"
             raise ValidationError(message, where=place, hint="see SlaPolicy.from_dict for the form") from None
-        if policy.name == ASSIGNMENT_KEY:
-            raise ValidationError(
-                f"the name {ASSIGNMENT_KEY!r} is reserved",
-                where=f"{place}.name",
-                hint="choose another policy name",
-            )
         config.policies.append((policy, _strings(entry.get("processes", ["*"]), f"{place}.processes")))
     _unique([p.name for p, _ in config.policies], "SLA policy", f"{where}: sla_policies")
     rules = data.get("assignment", {})
@@ -359,9 +353,7 @@ def apply_config(uow: UnitOfWork, config: OrgConfig) -> LoadSummary:
         uow.sla_policies.put(policy.name, policy.to_dict() | {"processes": processes}, process_key=single)
         summary.policies += 1
     if config.assignment:
-        rules: dict[str, Strategy] = dict(load_config(uow).assignment)
-        rules.update(config.assignment)
-        save_assignment_rules(uow, rules)
+        save_assignment_rules(uow, config.assignment)
         summary.queues = len(config.assignment)
     return summary
 
@@ -382,8 +374,8 @@ def current_config(uow: UnitOfWork) -> dict[str, Any]:
         entry["members"] = [m for m in org.members(g.group_id, active_only=False) if m not in leads]
         entry["leads"] = leads
         groups.append(entry)
-    policies = [cfg for name, cfg in uow.sla_policies.list().items() if name != ASSIGNMENT_KEY]
-    assignment = {q: str(s) for q, s in load_config(uow).assignment.items()}
+    policies = list(uow.sla_policies.list().values())
+    assignment = uow.assignment.list()
     return {
         "users": users,
         "groups": groups,

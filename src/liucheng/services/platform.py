@@ -15,8 +15,6 @@ from liucheng.process.bpmn import read_bpmn
 from liucheng.process.spec import ProcessDefinition
 from liucheng.store import Store, UnitOfWork
 
-ASSIGNMENT_KEY = "assignment"
-
 
 @dataclass
 class Config:
@@ -87,16 +85,14 @@ def parse_version(source: str, key: str, version: int) -> ProcessDefinition:
 def load_config(uow: UnitOfWork) -> Config:
     calendars = {name: BusinessCalendar.from_dict(cfg) for name, cfg in uow.calendars.list().items()}
     policies: dict[str, SlaPolicy] = {}
-    assignment: dict[str, Strategy] = {}
-    for name, cfg in uow.sla_policies.list().items():
-        if name == ASSIGNMENT_KEY:
-            assignment = {q: Strategy(s) for q, s in cfg.get("queues", {}).items()}
-            continue
+    for cfg in uow.sla_policies.list().values():
         policy = SlaPolicy.from_dict(cfg)
         for key in cfg.get("processes", ["*"]):
             policies[key] = policy
+    assignment = {queue: Strategy(strategy) for queue, strategy in uow.assignment.list().items()}
     return Config(calendars=calendars, policies=policies, assignment=assignment)
 
 
 def save_assignment_rules(uow: UnitOfWork, rules: Mapping[str, Strategy | str]) -> None:
-    uow.sla_policies.put(ASSIGNMENT_KEY, {"queues": {q: str(Strategy(s)) for q, s in rules.items()}})
+    for queue, strategy in rules.items():
+        uow.assignment.put(queue, str(Strategy(strategy)))

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from liucheng.core.clock import require_aware
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
 from liucheng.store.rows import DefinitionRow, GroupRow, UserRow
+from liucheng.store.tables import assignment_rules as ar
 from liucheng.store.tables import calendars as cal
 from liucheng.store.tables import memberships as ms
 from liucheng.store.tables import org_groups as og
@@ -198,3 +199,17 @@ class SlaPolicyRepository:
         if process_key is not None:
             stmt = stmt.where((sp.c.process_key == process_key) | sp.c.process_key.is_(None))
         return {name: config for name, config in self._conn.execute(stmt)}
+
+
+class AssignmentRuleRepository:
+    """How each queue's new tasks are assigned: queue (group id) -> strategy name."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+
+    def put(self, queue: str, strategy: str) -> None:
+        if self._conn.execute(update(ar).where(ar.c.queue == queue).values(strategy=strategy)).rowcount == 0:
+            self._conn.execute(insert(ar), {"queue": queue, "strategy": strategy})
+
+    def list(self) -> dict[str, str]:
+        return dict(self._conn.execute(select(ar.c.queue, ar.c.strategy).order_by(ar.c.queue)).all())

@@ -173,6 +173,13 @@ sla_policies = Table(
     Index(None, "process_key"),
 )
 
+assignment_rules = Table(
+    "assignment_rules",
+    metadata,
+    Column("queue", String(200), primary_key=True),
+    Column("strategy", String(40), nullable=False),
+)
+
 assignment_cursors = Table(
     "assignment_cursors",
     metadata,

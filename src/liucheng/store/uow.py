@@ -14,7 +14,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from liucheng.core.errors import ConflictError, LiuchengError, StorageError
 from liucheng.store.cases import CaseRepository
 from liucheng.store.eventstore import EventRepository
-from liucheng.store.org import CalendarRepository, DefinitionRepository, OrgRepository, SlaPolicyRepository
+from liucheng.store.org import (
+    AssignmentRuleRepository,
+    CalendarRepository,
+    DefinitionRepository,
+    OrgRepository,
+    SlaPolicyRepository,
+)
 from liucheng.store.queues import CursorRepository, TaskRepository, TimerRepository
 
 
@@ -118,6 +124,10 @@ class UnitOfWork:
     @cached_property
     def sla_policies(self) -> SlaPolicyRepository:
         return SlaPolicyRepository(self.connection)
+
+    @cached_property
+    def assignment(self) -> AssignmentRuleRepository:
+        return AssignmentRuleRepository(self.connection)
 
 
 def _first_line(exc: DBAPIError) -> str:
