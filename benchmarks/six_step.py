@@ -49,9 +49,12 @@ def _form(element_id: str, amount: int) -> dict[str, Any]:
 
 # -- liucheng -------------------------------------------------------------------------------------
 def drive_liucheng_case(
-    service: CaseService, worker: Worker, clock: FrozenClock, *, case_id: str, amount: int
+    service: CaseService, worker: Worker, clock: FrozenClock, *, case_id: str, amount: int, claim: bool = False
 ) -> list[str]:
-    """Open one case and work it to the end; returns the element ids of the completed tasks."""
+    """Open one case and work it to the end; returns the element ids of the completed tasks.
+
+    With ``claim`` each task is claimed in its own transaction before it is completed (what a
+    queue UI does); without, ``complete`` claims it in the same transaction (as Spiff's ``run``)."""
     state, _ = service.open_case(process_key=PROCESS_KEY, case_id=case_id, title=f"bench {case_id}")
     done: list[str] = []
     idle_rounds = 0
@@ -71,7 +74,8 @@ def drive_liucheng_case(
             continue
         idle_rounds = 0
         task = tasks[0]
-        service.claim(task.id, by=USER)
+        if claim:
+            service.claim(task.id, by=USER)
         state, _ = service.complete(task.id, by=USER, form=_form(task.element_id, amount))
         done.append(task.element_id)
     return done

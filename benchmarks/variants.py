@@ -140,13 +140,13 @@ def _measure(run: CaseRunner, *, cases: int, repeats: int, heap: bool = True) ->
 
 
 # -- liucheng -------------------------------------------------------------------------------------
-def _liucheng_runner(store: Store) -> CaseRunner:
+def _liucheng_runner(store: Store, *, claim: bool = False) -> CaseRunner:
     clock = FrozenClock(T0)
     platform = Platform(store, clock=clock)
     service, worker = CaseService(platform), Worker(platform)
 
     def run(case_id: str, n: int) -> list[str]:
-        return drive_liucheng_case(service, worker, clock, case_id=case_id, amount=amount_for(n))
+        return drive_liucheng_case(service, worker, clock, case_id=case_id, amount=amount_for(n), claim=claim)
 
     return run
 
@@ -156,11 +156,11 @@ def _deploy(url: str) -> None:
         deploy(Platform(store, clock=FrozenClock(T0)), BPMN_PATH)
 
 
-def liucheng_db(kind: str, *, cases: int, repeats: int, pg_url: str) -> dict[str, Any]:
+def liucheng_db(kind: str, *, cases: int, repeats: int, pg_url: str, claim: bool = False) -> dict[str, Any]:
     with database(kind, pg_url) as url:
         _deploy(url)
         with open_store(url, create=False) as store:
-            return _measure(_liucheng_runner(store), cases=cases, repeats=repeats)
+            return _measure(_liucheng_runner(store, claim=claim), cases=cases, repeats=repeats)
 
 
 def liucheng_memory(*, cases: int, repeats: int, pg_url: str) -> dict[str, Any]:
@@ -251,17 +251,20 @@ def spiff_db(kind: str, *, cases: int, repeats: int, pg_url: str) -> dict[str, A
 class Variant:
     engine: str
     persistence: str
-    #: Write transactions per case (liucheng: open, claim and complete x6, the timer; Spiff: open, x6).
+    #: Write transactions per case (liucheng: open, complete x6 (claim x6 more), the timer; Spiff: open, x6).
     writes_per_case: int
     run: Callable[..., dict[str, Any]]
 
 
 VARIANTS: dict[str, Variant] = {
     "liucheng-memory": Variant("liucheng", "none (step + encode state)", 0, liucheng_memory),
-    "liucheng-sqlite": Variant("liucheng", "SQLite", 14, partial(liucheng_db, "sqlite")),
-    "liucheng-pg": Variant("liucheng", "PostgreSQL", 14, partial(liucheng_db, "postgres")),
-    "liucheng-pg-x2": Variant("liucheng", "PostgreSQL, 2 processes", 14, partial(liucheng_pg_processes, 2)),
-    "liucheng-pg-x4": Variant("liucheng", "PostgreSQL, 4 processes", 14, partial(liucheng_pg_processes, 4)),
+    "liucheng-sqlite": Variant("liucheng", "SQLite", 8, partial(liucheng_db, "sqlite")),
+    "liucheng-pg": Variant("liucheng", "PostgreSQL", 8, partial(liucheng_db, "postgres")),
+    "liucheng-pg-claim": Variant(
+        "liucheng", "PostgreSQL, claim then complete", 14, partial(liucheng_db, "postgres", claim=True)
+    ),
+    "liucheng-pg-x2": Variant("liucheng", "PostgreSQL, 2 processes", 8, partial(liucheng_pg_processes, 2)),
+    "liucheng-pg-x4": Variant("liucheng", "PostgreSQL, 4 processes", 8, partial(liucheng_pg_processes, 4)),
     "spiff-none": Variant("SpiffWorkflow", "none (no serialisation)", 0, partial(spiff_memory, sink="none")),
     "spiff-memory": Variant("SpiffWorkflow", "JSON in memory", 0, partial(spiff_memory, sink="memory")),
     "spiff-sqlite": Variant("SpiffWorkflow", "SQLite", 7, partial(spiff_db, "sqlite")),
