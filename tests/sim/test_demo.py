@@ -200,7 +200,7 @@ def test_refuses_a_database_that_holds_data_unless_reset(tmp_path):
 @pytest.mark.slow
 def test_every_gateway_branch_of_the_library_occurs_and_some_customers_withdraw(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    summary = run_demo(url, cases=1500, seed=7, export_to=tmp_path / "log.xes.gz")
+    summary = run_demo(url, cases=2500, seed=7, export_to=tmp_path / "log.xes.gz")
     assert summary.export_path == str(tmp_path / "log.xes.gz")
     assert 0 < summary.cases_by_status.get("cancelled", 0) < 0.05 * summary.cases
     taken = {e.data.get("flow_id") for _, e in _all_events(url)}

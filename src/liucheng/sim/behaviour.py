@@ -22,7 +22,7 @@ FIELD_WEIGHTS: dict[tuple[str, str] | str, Weights] = {
     "channel": {"hotline": 0.74, "online": 0.18, "media": 0.025, "government": 0.035, "executive": 0.02},
     "escalation_threat": {True: 0.07, False: 0.93},
     ("classify_complaint", "severity"): {"low": 0.25, "normal": 0.5, "high": 0.2, "critical": 0.05},
-    ("report_incident", "severity"): {"minor": 0.4, "major": 0.4, "critical": 0.2},
+    ("report_incident", "severity"): {"minor": 0.35, "major": 0.4, "critical": 0.25},
     "severity_judged": {"minor": 0.35, "serious": 0.5, "critical": 0.15},
     "compensation_due": {True: 0.3, False: 0.7},
     "service_fault": {True: 0.4, False: 0.6},
@@ -66,20 +66,21 @@ _MONEY_FIELDS = {"refund_fen": (0.35, 500, 20_000), "compensation_fen": (1.0, 1_
 
 #: Median handling time in minutes per lane, and per element where it differs.
 LANE_MINUTES = {
-    "agent": 6, "team_lead": 12, "back_office": 45, "quality": 30, "room_interface": 25,
+    "agent": 6, "team_lead": 8, "back_office": 45, "quality": 30, "room_interface": 25,
     "room_manager": 20, "centre": 40, "it_support": 60, "external_dept": 240, "finance": 30,
 }  # fmt: skip
 ELEMENT_MINUTES = {
-    "handle_complaint": 55, "second_line_answer": 30, "handle_urgent_ticket": 70,
-    "restore_systems": 100, "fulfil_request": 150, "external_resolve": 600, "settle_compensation": 40,
+    "handle_complaint": 45, "second_line_answer": 25, "handle_urgent_ticket": 70,
+    "restore_systems": 100, "fulfil_request": 75, "acknowledge_request": 8, "external_resolve": 360,
+    "settle_compensation": 40,
     "register_complaint": 3, "answer_first_contact": 3, "classify_complaint": 4, "submit_request": 10,
     "review_recording": 40, "team_case_study": 30,
 }  # fmt: skip
 HANDLING_SIGMA = 0.75
 
 #: Minutes before a free person picks up the next task from a queue (calls come first).
-PICKUP_MINUTES = {"agent": 12, "team_lead": 15, "back_office": 20, "it_support": 10}
-PICKUP_DEFAULT_MINUTES = 25
+PICKUP_MINUTES = {"agent": 6, "team_lead": 4, "back_office": 8, "it_support": 8}
+PICKUP_DEFAULT_MINUTES = 10
 #: First steps are done by whoever takes the call or notices the incident, at once.
 FIRST_STEPS = frozenset(
     {"register_complaint", "answer_first_contact", "collect_feedback", "submit_request", "report_incident"}
@@ -117,9 +118,7 @@ def _pick(rng: random.Random, weights: Weights) -> Any:
 
 def _weights_for(element: Element, field: FormField, category: str) -> Weights | None:
     by_category = CATEGORY_WEIGHTS.get(category, {})
-    weights = (
-        by_category.get(field.id) or FIELD_WEIGHTS.get((element.id, field.id)) or FIELD_WEIGHTS.get(field.id)
-    )
+    weights = by_category.get(field.id) or FIELD_WEIGHTS.get((element.id, field.id)) or FIELD_WEIGHTS.get(field.id)
     if weights is not None and field.type == "enum":
         weights = {v: w for v, w in weights.items() if v in field.values}
     return weights or None

@@ -88,14 +88,10 @@ class Centre:
 
 def _name(i: int) -> str:
     # Unique for the first len(_SURNAMES) * len(_GIVEN) people.
-    return (
-        _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i // len(_SURNAMES) + 3 * (i % len(_SURNAMES))) % len(_GIVEN)]
-    )
+    return _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i // len(_SURNAMES) + 3 * (i % len(_SURNAMES))) % len(_GIVEN)]
 
 
-def _shift(
-    name: str, hours: tuple[tuple[time, time], ...], days: range | tuple[int, ...]
-) -> BusinessCalendar:
+def _shift(name: str, hours: tuple[tuple[time, time], ...], days: range | tuple[int, ...]) -> BusinessCalendar:
     return BusinessCalendar(name=name, zone=ZONE, weekly_hours={d: hours for d in days})
 
 
@@ -163,7 +159,7 @@ def _people() -> tuple[list[GroupSpec], list[Person]]:
         ("billing", "second_line"),
         ("complaint", "network"),
     )
-    for b in range(12):
+    for b in range(18):
         add(
             f"bo{b + 1:02d}",
             ("back_office",),
@@ -175,13 +171,14 @@ def _people() -> tuple[list[GroupSpec], list[Person]]:
     add("ri01", ("room_interface", "room_1"), skills=("quality", "business"))
     add("ri02", ("room_interface", "room_2"), skills=("business",))
     add("ri03", ("room_interface", "room_2"), skills=("quality", "business"))
+    add("ri04", ("room_interface", "room_1"), skills=("business",))
     add("rm01", ("room_manager", "room_1"), leads=("room_1",))
     add("rm02", ("room_manager", "room_2"), leads=("room_2",))
     add("rm03", ("room_manager", "room_1"), shift="oncall")
     for c in range(3):
         add(f"ctr{c + 1:02d}", ("centre",), leads=("centre",) if c == 0 else ())
-    for i in range(5):
-        add(f"it{i + 1:02d}", ("it_support",), shift="oncall" if i >= 3 else "office")
+    for i in range(7):
+        add(f"it{i + 1:02d}", ("it_support",), shift="oncall" if i >= 6 else "office")
     for f in range(3):
         add(f"fin{f + 1:02d}", ("finance",), skills=("billing",))
     for e in range(3):
@@ -199,7 +196,7 @@ def _targets(category: str, base: tuple[tuple[str, str], ...]) -> list[dict[str,
 _LADDER = [
     {"level": 1, "role": "team_lead", "at": 0.75},
     {"level": 2, "role": "room_manager", "at": 1.0},
-    {"level": 3, "role": "centre", "at": 1.5, "reassign": True},
+    {"level": 3, "role": "centre", "at": 1.5},
 ]
 
 
@@ -209,9 +206,7 @@ def _policies() -> tuple[dict[str, Any], ...]:
         *_targets("inquiry", (("PT15M", "PT4H"), ("PT30M", "PT8H"), ("PT1H", "PT16H"), ("PT2H", "PT24H"))),
         *_targets("fault", (("PT15M", "PT4H"), ("PT30M", "PT8H"), ("PT1H", "PT16H"), ("PT2H", "PT24H"))),
         *_targets("feedback", (("PT1H", "PT16H"), ("PT2H", "PT24H"), ("PT4H", "PT40H"), ("PT8H", "PT80H"))),
-        *_targets(
-            "suggestion", (("PT2H", "PT24H"), ("PT4H", "PT40H"), ("PT8H", "PT80H"), ("PT8H", "PT120H"))
-        ),
+        *_targets("suggestion", (("PT2H", "PT24H"), ("PT4H", "PT40H"), ("PT8H", "PT80H"), ("PT8H", "PT120H"))),
     ]
     return (
         {
@@ -263,11 +258,11 @@ ASSIGNMENT: dict[str, Strategy] = {
     "agent": Strategy.QUEUE,
     "back_office": Strategy.QUEUE,
     "team_lead": Strategy.QUEUE,
-    "quality": Strategy.LEAST_LOADED,
+    "quality": Strategy.ROUND_ROBIN,
     "room_interface": Strategy.SKILL,
     "room_manager": Strategy.LEAST_LOADED,
     "centre": Strategy.QUEUE,
-    "it_support": Strategy.ROUND_ROBIN,
+    "it_support": Strategy.QUEUE,
     "external_dept": Strategy.QUEUE,
     "finance": Strategy.QUEUE,
 }

@@ -59,6 +59,8 @@ class DemoSummary:
     history_start: datetime
     history_end: datetime
     wall_clock_s: float
+    #: Where the time went: "setup", "simulate", "export", "summary" (seconds).
+    phases_s: dict[str, float]
     export_path: str | None
     next_commands: list[str] = field(default_factory=list)
     rejected_steps: int = 0
@@ -78,7 +80,7 @@ def run_demo(
     progress: Callable[[int, int], None] | None = None,
     export_to: Path | None = None,
     reset: bool = False,
-    commit_every: int = 500,
+    commit_every: int = 1000,
 ) -> DemoSummary:
     """Build the demo centre at ``url`` and simulate until ``cases`` cases have opened.
 
@@ -111,12 +113,17 @@ def run_demo(
             commit_every=commit_every,
             progress=progress,
         )
+        phases = {"setup": time.perf_counter() - started}
         stats = sim.run()
+        phases["simulate"] = time.perf_counter() - started - sum(phases.values())
         export_path = export_to if export_to is not None else _default_export(url)
         if export_path is not None:
             export_path.parent.mkdir(parents=True, exist_ok=True)
             export_events(platform, export_path, format="xes")
-        return _summarise(store, stats, start=plan.start, end=end, export_path=export_path, started=started)
+        phases["export"] = time.perf_counter() - started - sum(phases.values())
+        return _summarise(
+            store, stats, start=plan.start, end=end, export_path=export_path, started=started, phases=phases
+        )
     finally:
         store.close()
 
@@ -168,7 +175,14 @@ def _case_rows(store: Store) -> list[CaseRow]:
 
 
 def _summarise(
-    store: Store, stats: SimStats, *, start: datetime, end: datetime, export_path: Path | None, started: float
+    store: Store,
+    stats: SimStats,
+    *,
+    start: datetime,
+    end: datetime,
+    export_path: Path | None,
+    started: float,
+    phases: dict[str, float],
 ) -> DemoSummary:
     rows = _case_rows(store)
     with store.unit_of_work(read_only=True) as uow:
@@ -176,9 +190,7 @@ def _summarise(
     sla_counts: dict[str, dict[str, int]] = {}
     for (_, clock), status in stats.sla_final.items():
         sla_counts.setdefault(clock, {"met": 0, "missed": 0})[status] += 1
-    attainment = {
-        clock: round(c["met"] / (c["met"] + c["missed"]), 4) for clock, c in sorted(sla_counts.items())
-    }
+    attainment = {clock: round(c["met"] / (c["met"] + c["missed"]), 4) for clock, c in sorted(sla_counts.items())}
     busiest, busy_s = max(stats.busy_s.items(), key=lambda kv: (kv[1], kv[0]), default=("", 0))
     reopen_rate = len(stats.reopened) / len(stats.completed) if stats.completed else 0.0
     url = store.url
@@ -206,6 +218,10 @@ def _summarise(
         history_start=start,
         history_end=end,
         wall_clock_s=round(time.perf_counter() - started, 1),
+        phases_s={
+            k: round(v, 1)
+            for k, v in (phases | {"summary": time.perf_counter() - started - sum(phases.values())}).items()
+        },
         export_path=str(export_path) if export_path is not None else None,
         next_commands=next_commands,
         rejected_steps=stats.rejected_steps,
@@ -219,8 +235,7 @@ def format_summary(summary: DemoSummary) -> str:
     lines = [
         f"database      {summary.db}",
         f"history       {summary.history_start:%Y-%m-%d} .. {summary.history_end:%Y-%m-%d} (UTC)",
-        f"cases         {summary.cases}  "
-        + ", ".join(f"{k} {v}" for k, v in summary.cases_by_status.items()),
+        f"cases         {summary.cases}  " + ", ".join(f"{k} {v}" for k, v in summary.cases_by_status.items()),
         "categories    " + ", ".join(f"{k} {v}" for k, v in summary.cases_by_category.items()),
         f"events        {summary.events}   tasks {summary.tasks}",
         f"SLA met       {sla}",
@@ -228,7 +243,9 @@ def format_summary(summary: DemoSummary) -> str:
         f"reopened      {summary.reopen_rate:.1%} of completed cases",
         f"busiest       {summary.busiest_department} ({summary.busiest_department_hours} h of work)",
         f"event log     {summary.export_path or '(not exported)'}",
-        f"took          {summary.wall_clock_s} s",
+        f"took          {summary.wall_clock_s} s  ("
+        + ", ".join(f"{k} {v} s" for k, v in summary.phases_s.items())
+        + ")",
         "try next:",
         *(f"  {command}" for command in summary.next_commands),
     ]

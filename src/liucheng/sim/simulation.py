@@ -13,6 +13,7 @@ completes it after a lognormal handling time counted on their shift calendar.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
 from collections import Counter
@@ -76,7 +77,8 @@ class SimStats:
     sla_final: dict[tuple[str, str], str] = field(default_factory=dict)
     reopened: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
-    #: Lane -> seconds of work people put into its tasks, and tasks they finished.
+    #: Lane -> seconds of work recorded (claim to completion on the person's shift) and tasks
+    #: finished by people.
     busy_s: Counter[str] = field(default_factory=Counter)
     done_tasks: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
@@ -121,7 +123,7 @@ class Simulation:
         total_cases: int,
         until: datetime,
         seed: int,
-        commit_every: int = 500,
+        commit_every: int = 1000,
         progress: Progress | None = None,
     ) -> None:
         if not isinstance(platform.clock, FrozenClock):
@@ -139,9 +141,7 @@ class Simulation:
         self._seq = 0
         self._states: dict[str, CaseState] = {}  # open cases only
         self._closed: dict[str, str] = {}  # case id -> status when closed
-        self._workers = {
-            p.user_id: _Worker(p, centre.shifts[p.shift], frozenset(p.skills)) for p in centre.people
-        }
+        self._workers = {p.user_id: _Worker(p, centre.shifts[p.shift], frozenset(p.skills)) for p in centre.people}
         self._lane_skills: dict[str, frozenset[str]] = {}
         for w in self._workers.values():
             self._lane_skills[w.person.lane] = self._lane_skills.get(w.person.lane, frozenset()) | w.skills
@@ -158,6 +158,19 @@ class Simulation:
         self._next_arrival()
         for user in self._workers:
             self._free(user, self.clock.now())
+        # Millions of short-lived event objects would set off the cyclic collector constantly;
+        # reference counting frees them anyway, so it runs rarely while the history is made.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 100)
+        try:
+            self._simulate()
+        finally:
+            gc.set_threshold(*thresholds)
+        if self.progress is not None:
+            self.progress(self.stats.cases_opened, self.total_cases)
+        return self.stats
+
+    def _simulate(self) -> None:
         with self.platform.store.unit_of_work() as uow:
             self._recorder = _Recorder(uow.cases)
             # cached_property keeps its value in the instance dict: this swaps the repository
@@ -175,9 +188,6 @@ class Simulation:
                 if since_commit >= self.commit_every:
                     uow.commit_point()
                     since_commit = 0
-        if self.progress is not None:
-            self.progress(self.stats.cases_opened, self.total_cases)
-        return self.stats
 
     def _push(self, at: datetime, kind: str, *args: Any) -> None:
         self._seq += 1
@@ -231,9 +241,7 @@ class Simulation:
                     if kind is EventType.TASK_CREATED:
                         stats.tasks_created += 1
                 elif kind is EventType.JOB_FAILED:
-                    self._push(
-                        datetime.fromisoformat(event.data["retry_at"]), "webhook", case_id, event.task_id
-                    )
+                    self._push(datetime.fromisoformat(event.data["retry_at"]), "webhook", case_id, event.task_id)
                 elif kind is EventType.SLA_MET and event.task_id is None:
                     stats.sla_final[(case_id, event.data["clock"])] = event.data["status"]
                 elif kind is EventType.ESCALATION_RAISED:
@@ -266,9 +274,7 @@ class Simulation:
             and state.category in behaviour.REOPEN_CATEGORIES
             and self.rng.random() < behaviour.REOPEN_RATE
         ):
-            self._push(
-                now + timedelta(seconds=behaviour.lognormal_s(self.rng, 1200, 0.8)), "reopen", state.case_id
-            )
+            self._push(now + timedelta(seconds=behaviour.lognormal_s(self.rng, 1200, 0.8)), "reopen", state.case_id)
 
     def _customer_waits(self, now: datetime, state: CaseState) -> None:
         definition = self._definition(state)
@@ -415,21 +421,33 @@ class Simulation:
         if not (own or self._task_if_takeable(user, case_id, task_id, own=False)):
             self._free(user, now)
             return
-        if not self._run(case_id, ClaimTask(task_id=task_id, by=user), now):
+        state = self._states[case_id]
+        element = self._definition(state).element(state.tasks[task_id].element_id)
+        work_s = behaviour.handling_s(self.rng, element)
+        done = worker.shift.add_business_seconds(now, work_s)
+        # A first step is the form filled in while the customer is on the line: it is completed
+        # in one go (the engine records its start and completion together), which also saves a
+        # step per case.
+        direct = element.id in behaviour.FIRST_STEPS
+        if not direct and not self._run(case_id, ClaimTask(task_id=task_id, by=user), now):
             self._free(user, now)
             return
-        state = self._states[case_id]
-        work_s = behaviour.handling_s(
-            self.rng, self._definition(state).element(state.tasks[task_id].element_id)
-        )
-        done = worker.shift.add_business_seconds(now, work_s)
-        self._push(done, "done", user, case_id, task_id, work_s)
+        self._push(done, "done", user, case_id, task_id, 0 if direct else work_s)
 
     def _on_done(self, now: datetime, user: str, case_id: str, task_id: str, work_s: int) -> None:
+        """Complete the task; ``work_s`` is the recorded work (0 for a first step done in one go)."""
         state = self._states.get(case_id)
         task = state.tasks.get(task_id) if state is not None else None
-        if state is None or task is None or task.status is not TaskStatus.CLAIMED or task.assignee != user:
-            self._free(user, now)  # cancelled or taken away (escalated) meanwhile
+        if state is None or task is None:
+            self._free(user, now)  # cancelled meanwhile
+            return
+        in_hand = task.status is TaskStatus.CLAIMED and task.assignee == user
+        direct = work_s == 0 and (
+            self._task_if_takeable(user, case_id, task_id, own=True)
+            or self._task_if_takeable(user, case_id, task_id, own=False)
+        )
+        if not (in_hand or direct):
+            self._free(user, now)  # taken away (escalated) meanwhile
             return
         element = self._definition(state).element(task.element_id)
         form = behaviour.form_values(self.rng, element, category=state.category, case_id=case_id)
