@@ -30,6 +30,8 @@ from liucheng.sim.simulation import SimStats, Simulation
 from liucheng.store import CaseRow, Store, open_store, resolve_url
 
 DEFAULT_DB = Path("var") / "demo.db"
+#: Where ``liucheng demo`` writes unless told otherwise: ``var/demo.db`` under the working directory.
+DEFAULT_DEMO_URL = f"sqlite:///{DEFAULT_DB.as_posix()}"
 #: The history ends a week before the day this demo was dated, minus a few days chosen by the seed.
 HISTORY_END = date(2026, 11, 14)
 #: Arrivals on an ordinary weekday when there are enough cases to fill months.
