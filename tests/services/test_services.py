@@ -168,3 +168,57 @@ def test_worker_fires_each_due_timer_once_with_concurrent_workers(pg_url):
     assert sum(s.timers_fired for s in stats) == len(fired) == 30 * 6
     assert sum(1 for s in stats if s.timers_fired) >= 2  # the work was shared
     assert all(not s.errors for s in stats)
+
+
+PARENT_CHILD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="child" isExecutable="true">
+    <bpmn:startEvent id="cs"/><bpmn:userTask id="fix" name="Fix"/><bpmn:endEvent id="ce"/>
+    <bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="fix"/><bpmn:sequenceFlow id="c2" sourceRef="fix" targetRef="ce"/>
+  </bpmn:process>
+  <bpmn:process id="parent" isExecutable="true">
+    <bpmn:startEvent id="ps"/><bpmn:callActivity id="call" calledElement="child"/>
+    <bpmn:boundaryEvent id="late" attachedToRef="call" cancelActivity="true">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="chase" name="Chase"/><bpmn:endEvent id="pe"/><bpmn:endEvent id="pe2"/>
+    <bpmn:sequenceFlow id="p1" sourceRef="ps" targetRef="call"/><bpmn:sequenceFlow id="p2" sourceRef="call" targetRef="pe"/>
+    <bpmn:sequenceFlow id="p3" sourceRef="late" targetRef="chase"/><bpmn:sequenceFlow id="p4" sourceRef="chase" targetRef="pe2"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_call_activity_child_finishes_and_the_parent_goes_on(platform):
+    deploy(platform, PARENT_CHILD)
+    service = CaseService(platform)
+    parent, _ = service.open_case(process_key="parent")
+    [call] = parent.active_tasks()
+    child = service.get(call.child_case_id)
+    assert child.parent_case_id == parent.case_id and child.process_key == "child"
+    service.complete(child.active_tasks()[0].id, by="bob", form={"fixed": True})
+    assert service.get(child.case_id).status.value == "completed"
+    final = service.get(parent.case_id)
+    assert final.status.value == "completed" and final.data == {"fixed": True}
+
+
+def test_cancelling_a_parent_cancels_its_running_child_in_the_same_transaction(platform):
+    deploy(platform, PARENT_CHILD)
+    service = CaseService(platform)
+    parent, _ = service.open_case(process_key="parent")
+    child_id = parent.active_tasks()[0].child_case_id
+    service.cancel(parent.case_id, by="lead", reason="duplicate")
+    assert service.get(parent.case_id).status.value == "cancelled"
+    assert service.get(child_id).status.value == "cancelled"
+
+
+def test_an_interrupting_timer_on_a_call_activity_cancels_the_child(platform):
+    deploy(platform, PARENT_CHILD)
+    service = CaseService(platform)
+    parent, _ = service.open_case(process_key="parent")
+    child_id = parent.active_tasks()[0].child_case_id
+    platform.clock.advance(timedelta(hours=2))
+    assert Worker(platform).fire_due_timers().timers_fired == 1
+    after = service.get(parent.case_id)
+    assert [t.element_id for t in after.active_tasks()] == ["chase"]
+    assert service.get(child_id).status.value == "cancelled"

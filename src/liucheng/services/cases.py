@@ -35,6 +35,7 @@ from liucheng.engine import (
 )
 from liucheng.engine.assignment import Candidate, Strategy, choose_assignee
 from liucheng.engine.context import EngineContext
+from liucheng.engine.state import ACTIVE_TASK_STATUSES
 from liucheng.process.spec import HUMAN_TASK_KINDS
 from liucheng.services.platform import Platform
 from liucheng.store import UnitOfWork
@@ -112,7 +113,11 @@ def _follow_ups(
                 if uow.cases.exists(child) and not uow.cases.get(child).is_closed:
                     out.append((child, CancelCase(reason=f"parent task {event.task_id} cancelled")))
             case EventType.CASE_COMPLETED | EventType.CASE_TERMINATED | EventType.CASE_CANCELLED:
-                if state.parent_case_id and state.parent_task_id:
+                # A child cancelled because its parent task was (cancel, interrupting boundary)
+                # has nobody left to tell.
+                if state.parent_case_id and state.parent_task_id and _task_active(
+                    uow, state.parent_case_id, state.parent_task_id
+                ):
                     outcome = event.type.value.split(".")[1]
                     out.append(
                         (
@@ -126,14 +131,12 @@ def _follow_ups(
                         )
                     )
             case EventType.ESCALATION_THROWN if state.parent_case_id and not event.data.get("uncaught"):
-                parent = uow.cases.get(state.parent_case_id)
-                task = parent.tasks.get(state.parent_task_id or "")
-                if task is not None and task.status in ("open", "claimed"):
+                if state.parent_task_id and _task_active(uow, state.parent_case_id, state.parent_task_id):
                     out.append(
                         (
                             state.parent_case_id,
                             ChildCaseEnded(
-                                task_id=task.id,
+                                task_id=state.parent_task_id,
                                 child_case_id=state.case_id,
                                 outcome="escalated",
                                 escalation_code=event.data.get("code"),
@@ -143,6 +146,11 @@ def _follow_ups(
             case _:
                 pass
     return out
+
+
+def _task_active(uow: UnitOfWork, case_id: str, task_id: str) -> bool:
+    task = uow.cases.get(case_id).tasks.get(task_id)
+    return task is not None and task.status in ACTIVE_TASK_STATUSES
 
 
 def _auto_assignee(uow: UnitOfWork, platform: Platform, queue: str | None, skills: list[str]) -> str | None:
