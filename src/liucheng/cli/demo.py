@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, table
 from liucheng.cli.state import app_state
 from liucheng.core.errors import ConfigurationError
-from liucheng.store import resolve_url
+from liucheng.store import ENV_URL
 
 
 def _render(data: dict[str, Any]) -> list[Any]:
@@ -43,7 +45,12 @@ def demo_command(
     cases: Annotated[int, typer.Option("--cases", min=1, help="How many cases to simulate.")] = 20000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 7,
     db: Annotated[
-        str | None, typer.Option("--db", help="Database to fill (default: the global --db).")
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database to fill (default: the global --db, else $LIUCHENG_DATABASE_URL, else var/demo.db,"
+            " which each demo run replaces).",
+        ),
     ] = None,
     reset: Annotated[
         bool, typer.Option("--reset", help="Wipe the SQLite file first if it holds data.")
@@ -53,12 +60,16 @@ def demo_command(
     """Simulate a service centre (org, processes, cases, SLA breaches) into a database to explore."""
     try:
         # Imported here: the simulation is heavy and only this command needs it.
-        from liucheng.sim.demo import run_demo
+        from liucheng.sim.demo import DEFAULT_DEMO_URL, run_demo
     except ImportError as exc:
         raise ConfigurationError(
             f"the simulation is not available ({exc})", hint="install liucheng with its sim package"
         ) from None
-    url = db or app_state().url or resolve_url(None).render_as_string(hide_password=False)
+    url = db or app_state().url or os.environ.get(ENV_URL)
+    if not url:
+        # The demo's own file: safe to replace on every run, so `make demo` can be run again.
+        Path("var").mkdir(exist_ok=True)
+        url, reset = DEFAULT_DEMO_URL, True
     with Progress(
         TextColumn("simulating"),
         BarColumn(),
