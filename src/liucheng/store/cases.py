@@ -6,55 +6,23 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, select, update
+from sqlalchemy import Connection, bindparam, exists, select
 
 from liucheng.core.clock import require_aware
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
 from liucheng.engine.events import Event, EventType
 from liucheng.engine.state import CaseState, Task, decode_state, encode_state
-from liucheng.store import pgfast
+from liucheng.store import fastpath
 from liucheng.store.eventstore import EventRepository, event_params
 from liucheng.store.rows import CaseRow, StaleCaseError
 from liucheng.store.tables import cases as c
-from liucheng.store.tables import tasks as tk
-from liucheng.store.tables import timers as tm
-from liucheng.store.upserts import upsert
 
 _TIMER_EVENTS = frozenset({EventType.TIMER_SCHEDULED, EventType.TIMER_FIRED, EventType.TIMER_CANCELLED})
 _CLOSING_EVENTS = frozenset({EventType.CASE_COMPLETED, EventType.CASE_TERMINATED, EventType.CASE_CANCELLED})
 
 _ROW_COLUMNS = [col for col in c.c if col.name != "state"]
 _GET = select(c.c.state).where(c.c.case_id == bindparam("case_id"))
-_GET_FOR_UPDATE = (
-    select(c.c.state, c.c.row_version).where(c.c.case_id == bindparam("case_id")).with_for_update()
-)
 _VERSION = select(c.c.row_version).where(c.c.case_id == bindparam("case_id"))
-_SAVE = (
-    update(c)
-    .where(c.c.case_id == bindparam("b_case_id"), c.c.row_version == bindparam("b_expected"))
-    .values(
-        status=bindparam("status"),
-        category=bindparam("category"),
-        priority=bindparam("priority"),
-        customer=bindparam("customer"),
-        title=bindparam("title"),
-        closed_at=bindparam("closed_at"),
-        updated_at=bindparam("updated_at"),
-        state=bindparam("state"),
-        row_version=c.c.row_version + 1,
-        event_count=c.c.event_count + bindparam("b_added"),
-    )
-)
-_DELETE_TASKS = delete(tk).where(tk.c.task_id.in_(bindparam("ids", expanding=True)))
-_DELETE_TIMERS = delete(tm).where(tm.c.timer_id.in_(bindparam("ids", expanding=True)))
-_DELETE_STRAY_TIMERS = delete(tm).where(
-    tm.c.case_id == bindparam("case_id"), tm.c.timer_id.not_in(bindparam("keep", expanding=True))
-)
-
-
-_CASE_INSERT = upsert(c, "case_id", update=False, returning="case_id")
-_TASK_UPSERT = upsert(tk, "task_id")
-_TIMER_UPSERT = upsert(tm, "timer_id")
 
 
 def task_params(case_id: str, task: Task) -> dict[str, Any]:
@@ -110,17 +78,10 @@ class CaseRepository:
         }
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
         # statement would poison the whole transaction.
-        if pgfast.is_postgres(self._conn):
-            inserted = self._write_pg(state, events, row, insert=True)
-        else:
-            inserted = self._conn.execute(_CASE_INSERT, row).scalar_one_or_none() is not None
-        if not inserted:
+        if not self._write(state, events, row, insert=True):
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )
-        if not pgfast.is_postgres(self._conn):
-            self._events.append_quiet(events)
-            self._sync_projections(state, events)
 
     def get(self, case_id: str) -> CaseState:
         raw = self._conn.execute(_GET, {"case_id": case_id}).scalar_one_or_none()
@@ -133,10 +94,7 @@ class CaseRepository:
 
         On SQLite the unit of work already holds the database's write lock.
         """
-        if pgfast.is_postgres(self._conn):
-            row = pgfast.fetch_for_update(self._conn, case_id)
-        else:
-            row = self._conn.execute(_GET_FOR_UPDATE, {"case_id": case_id}).one_or_none()
+        row = fastpath.fetch_for_update(self._conn, case_id)
         if row is None:
             raise _not_found(case_id)
         return decode_state(row[0]), row[1]
@@ -150,23 +108,17 @@ class CaseRepository:
         _check_events(state, events)
         params = _summary(state, require_aware(now, "now"))
         params |= {"b_case_id": state.case_id, "b_expected": expected_version, "b_added": len(events)}
-        if pgfast.is_postgres(self._conn):
-            saved = self._write_pg(state, events, params, insert=False) == 1
-        else:
-            saved = self._conn.execute(_SAVE, params).rowcount == 1
-        if not saved:
+        if self._write(state, events, params, insert=False) != 1:
             actual = self._conn.execute(_VERSION, {"case_id": state.case_id}).scalar_one_or_none()
             if actual is None:
                 raise _not_found(state.case_id)
             raise StaleCaseError(state.case_id, expected_version=expected_version, actual_version=actual)
-        if not pgfast.is_postgres(self._conn):
-            self._events.append_quiet(events)
-            self._sync_projections(state, events)
         return expected_version + 1
 
-    def _write_pg(self, state: CaseState, events: Sequence[Event], row: dict[str, Any], *, insert: bool) -> int:
+    def _write(self, state: CaseState, events: Sequence[Event], row: dict[str, Any], *, insert: bool) -> int:
+        """The case row, its events and the projection rows they name, in one go."""
         changes = _projection_changes(state, events)
-        return pgfast.write_step(
+        return fastpath.write_step(
             self._conn,
             case_row=row,
             insert=insert,
@@ -208,21 +160,6 @@ class CaseRepository:
                     yield CaseRow(*row)
         finally:
             result.close()
-
-    def _sync_projections(self, state: CaseState, events: Sequence[Event]) -> None:
-        """Touch only the task and timer rows this step's events name."""
-        changes = _projection_changes(state, events)
-        if changes["task_rows"]:
-            self._conn.execute(_TASK_UPSERT, changes["task_rows"])
-        if changes["gone_tasks"]:
-            self._conn.execute(_DELETE_TASKS, {"ids": changes["gone_tasks"]})
-        if changes["timer_rows"]:
-            self._conn.execute(_TIMER_UPSERT, changes["timer_rows"])
-        if changes["gone_timers"]:
-            self._conn.execute(_DELETE_TIMERS, {"ids": changes["gone_timers"]})
-        if changes["stray_keep"] is not None:
-            # A closed case must never fire again, even if a timer ended without its own event.
-            self._conn.execute(_DELETE_STRAY_TIMERS, {"case_id": state.case_id, "keep": changes["stray_keep"]})
 
 
 def _projection_changes(state: CaseState, events: Sequence[Event]) -> dict[str, Any]:
