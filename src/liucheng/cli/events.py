@@ -64,7 +64,7 @@ def export_command(
     """Export every case's events, grouped by case, with the case attributes, in constant memory."""
     chosen = _format_for(out, log_format)
     platform = app_state().platform()
-    total = count_events(platform)
+    total = count_events(platform, include_internal=include_internal)
     with Progress(
         TextColumn("exporting"),
         BarColumn(),

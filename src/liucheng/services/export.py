@@ -109,7 +109,7 @@ def _log_events(
     uow: UnitOfWork, *, last_seq: int, include_internal: bool, progress: Callable[[int], None] | None
 ) -> Iterator[LogEvent]:
     read = 0
-    for seq, event in uow.events.iter_all(order="case", batch=READ_BATCH):
+    for seq, event in uow.events.iter_all(order="case", batch=READ_BATCH, business_only=not include_internal):
         read += 1
         if progress is not None and read % PROGRESS_EVERY == 0:
             progress(read)
@@ -168,10 +168,10 @@ def _conform(events: Iterator[LogEvent], types: dict[str, str]) -> Iterator[LogE
             )
 
 
-def count_events(platform: Platform) -> int:
-    """How many events the store holds (internal ones included): the length of an export's read."""
+def count_events(platform: Platform, *, include_internal: bool = False) -> int:
+    """How many events an export reads: the business ones, or all with ``include_internal``."""
     with platform.store.unit_of_work(read_only=True) as uow:
-        return uow.events.count()
+        return uow.events.count(business_only=not include_internal)
 
 
 def export_events(

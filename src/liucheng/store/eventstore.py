@@ -95,11 +95,13 @@ class EventRepository:
         after_seq: int = 0,
         order: Literal["seq", "case"] = "seq",
         batch: int = 10_000,
+        business_only: bool = False,
     ) -> Iterator[tuple[int, Event]]:
         """Yield ``(seq, event)`` for every event after ``after_seq`` in constant memory.
 
         ``order="case"`` groups each case's events together (oldest first), which is what
-        process-mining exports want. Consume the iterator inside the unit of work.
+        process-mining exports want. ``business_only`` skips, in the database, the events that
+        name no activity (the engine's bookkeeping). Consume the iterator inside the unit of work.
         """
         if order not in ("seq", "case"):
             raise ValidationError(f"unknown order {order!r}", where="order", hint="use 'seq' or 'case'")
@@ -107,6 +109,8 @@ class EventRepository:
             raise ValidationError(f"batch must be positive, got {batch}", where="batch")
         keys = (t.c.seq,) if order == "seq" else (t.c.case_id, t.c.seq)
         stmt = select(t.c.seq, *_COLUMNS).where(t.c.seq > after_seq).order_by(*keys)
+        if business_only:
+            stmt = stmt.where(t.c.activity.is_not(None))
         # A server-side cursor on PostgreSQL; SQLite's cursor steps through rows lazily anyway.
         result = self._conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
         try:
@@ -119,5 +123,6 @@ class EventRepository:
     def max_seq(self) -> int:
         return int(self._conn.execute(_MAX_SEQ).scalar_one())
 
-    def count(self) -> int:
-        return int(self._conn.execute(_COUNT).scalar_one())
+    def count(self, *, business_only: bool = False) -> int:
+        stmt = _COUNT.where(t.c.activity.is_not(None)) if business_only else _COUNT
+        return int(self._conn.execute(stmt).scalar_one())
