@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,11 +49,19 @@ def new_case_id(now: datetime) -> str:
 
 
 def run_command(
-    uow: UnitOfWork, ctx: EngineContext, platform: Platform, case_id: str, command: Command, now: datetime
+    uow: UnitOfWork,
+    ctx: EngineContext,
+    platform: Platform,
+    case_id: str,
+    command: Command,
+    now: datetime,
+    *,
+    observe: Callable[[CaseState, list[Event]], None] | None = None,
 ) -> tuple[CaseState, list[Event]]:
     """Apply ``command`` and everything it sets off.
 
     Returns the case's state after all of it, and every event the case got on the way.
+    ``observe`` sees every step saved on the way, of any case (follow-ups included).
     """
     queue: deque[tuple[str, Command]] = deque([(case_id, command)])
     latest: CaseState | None = None
@@ -71,6 +79,8 @@ def run_command(
             current, version = uow.cases.get_for_update(target)
             state, events = step(current, cmd, now, ctx)
             uow.cases.save(state, events, expected_version=version, now=now)
+        if observe is not None:
+            observe(state, events)
         if target == case_id:
             latest = state
             own_events.extend(events)

@@ -93,26 +93,6 @@ class _Worker:
     waking: bool = False
 
 
-class _Recorder:
-    """Stands in for ``uow.cases`` to see every state a step saves, follow-ups included."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.saved: list[tuple[CaseState, list[Event]]] = []
-
-    def insert(self, state: CaseState, events: list[Event], now: datetime) -> None:
-        self._inner.insert(state, events, now)
-        self.saved.append((state, events))
-
-    def save(self, state: CaseState, events: list[Event], *, expected_version: int, now: datetime) -> int:
-        version = self._inner.save(state, events, expected_version=expected_version, now=now)
-        self.saved.append((state, events))
-        return version
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class Simulation:
     def __init__(
         self,
@@ -151,7 +131,7 @@ class Simulation:
         self._agents = [p.user_id for p in centre.people if p.lane == "agent"]
         self._uow: UnitOfWork | None = None
         self._ctx: Any = None
-        self._recorder: _Recorder | None = None
+        self._saved: list[tuple[CaseState, list[Event]]] = []
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> SimStats:
@@ -172,10 +152,6 @@ class Simulation:
 
     def _simulate(self) -> None:
         with self.platform.store.unit_of_work() as uow:
-            self._recorder = _Recorder(uow.cases)
-            # cached_property keeps its value in the instance dict: this swaps the repository
-            # for this unit of work only.
-            uow.__dict__["cases"] = self._recorder
             self._uow, self._ctx = uow, self.platform.engine_context(uow)
             since_commit = 0
             until_ts = self.until.timestamp()
@@ -204,12 +180,16 @@ class Simulation:
         is taken because a refused first step writes nothing. A follow-up refused after earlier
         steps of the same command were written cannot be undone alone, so it stops the run.
         """
-        assert self._uow is not None and self._recorder is not None
-        self._recorder.saved.clear()
+        assert self._uow is not None
+        saved = self._saved
+        saved.clear()
         try:
-            run_command(self._uow, self._ctx, self.platform, case_id, command, now)
+            run_command(
+                self._uow, self._ctx, self.platform, case_id, command, now,
+                observe=lambda state, events: saved.append((state, events)),
+            )
         except LiuchengError as exc:
-            if self._recorder.saved:
+            if saved:
                 raise SimulationError(
                     f"{type(command).__name__} on case {case_id} at {now.isoformat()} failed half-way: {exc}",
                     hint="this is a bug in the simulation or the model; rerun with another seed to go on",
@@ -219,7 +199,7 @@ class Simulation:
                 self.stats.errors.append(f"{now.isoformat()} {case_id} {type(command).__name__}: {exc}")
             return False
         self.stats.steps += 1
-        self._observe(now, self._recorder.saved)
+        self._observe(now, saved)
         return True
 
     # -- what happened ----------------------------------------------------------------------------
