@@ -28,8 +28,11 @@ class Run:
         now: datetime,
         by: str,
         definition: ProcessDefinition | None = None,
+        *,
+        case_id: str | None = None,
     ) -> None:
         self.state: CaseState = state  # type: ignore[assignment]  # set by case.opened when None
+        self.case_id = state.case_id if state is not None else case_id
         self.ctx = ctx
         self.now = now
         self.by = by
@@ -78,7 +81,7 @@ class Run:
         **data: Any,
     ) -> Event:
         event = Event(
-            case_id=self.state.case_id if self.state is not None else data["case_id_hint"],
+            case_id=self.case_id,
             type=type,
             at=self.now,
             activity=activity,
@@ -87,7 +90,7 @@ class Run:
             group=group,
             task_id=task_id,
             element_id=element_id,
-            data={k: v for k, v in data.items() if k != "case_id_hint"},
+            data=data,
         )
         self.state = evolve(self.state, event)
         self.events.append(event)

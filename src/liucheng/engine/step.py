@@ -51,7 +51,7 @@ def step(
     if isinstance(command, OpenCase):
         if state is not None:
             raise ConflictError(f"case {command.case_id} already exists")
-        run = Run(None, ctx, now, command.by)
+        run = Run(None, ctx, now, command.by, case_id=command.case_id)
         _open(run, command)
     else:
         if state is None:
@@ -156,7 +156,6 @@ def _open(run: Run, cmd: OpenCase) -> None:
         activity="Case opened",
         lifecycle=Lifecycle.COMPLETE,
         resource=cmd.by,
-        case_id_hint=cmd.case_id,
         process_key=definition.key,
         process_version=definition.version,
         category=cmd.category,
