@@ -130,7 +130,11 @@ def gateway_process():
 
 @pytest.mark.parametrize(
     ("form", "branch"),
-    [({"level": "vip", "amount": 1}, "vip"), ({"level": "x", "amount": 5000}, "vip"), ({"level": "x", "amount": 5}, "normal")],
+    [
+        ({"level": "vip", "amount": 1}, "vip"),
+        ({"level": "x", "amount": 5000}, "vip"),
+        ({"level": "x", "amount": 5}, "normal"),
+    ],
 )
 def test_exclusive_gateway_takes_first_true_condition_else_default(form, branch):
     d = Driver(context(gateway_process()))
@@ -232,7 +236,14 @@ def test_claim_conflict_release_and_reassign():
     d.do(CompleteTask(task_id=task.id, by="carol"))
     lifecycles = [e.lifecycle for e in d.events if e.task_id == task.id and e.lifecycle]
     assert [str(x) for x in lifecycles] == [
-        "schedule", "start", "suspend", "start", "reassign", "assign", "start", "complete"
+        "schedule",
+        "start",
+        "suspend",
+        "start",
+        "reassign",
+        "assign",
+        "start",
+        "complete",
     ]
 
 
@@ -266,8 +277,13 @@ def boundary_process(*, interrupting: bool, cycle: int | None = None):
         [
             Element("start", K.START_EVENT),
             Element("handle", K.USER_TASK),
-            Element("late", K.BOUNDARY_TIMER, attached_to="handle", cancel_activity=interrupting,
-                    timer=timer(3600, cycle=cycle)),
+            Element(
+                "late",
+                K.BOUNDARY_TIMER,
+                attached_to="handle",
+                cancel_activity=interrupting,
+                timer=timer(3600, cycle=cycle),
+            ),
             Element("remind", K.USER_TASK),
             Element("end", K.END_EVENT),
             Element("end2", K.END_EVENT),
@@ -319,7 +335,14 @@ def waiting_process():
             Element("close", K.END_EVENT),
             Element("auto_close", K.END_EVENT),
         ],
-        ["start->reply", "reply->ebg", "ebg->confirmed", "ebg->three_days", "confirmed->close", "three_days->auto_close"],
+        [
+            "start->reply",
+            "reply->ebg",
+            "ebg->confirmed",
+            "ebg->three_days",
+            "confirmed->close",
+            "three_days->auto_close",
+        ],
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from liucheng.core.errors import LiuchengError
 from liucheng.engine import (
     AddComment,
     CancelCase,
@@ -40,7 +41,9 @@ def everything_process():
         [
             Element("start", K.START_EVENT),
             Element("register", K.USER_TASK, lane="agent"),
-            Element("late", K.BOUNDARY_TIMER, attached_to="register", cancel_activity=False, timer=timer(1800, cycle=2)),
+            Element(
+                "late", K.BOUNDARY_TIMER, attached_to="register", cancel_activity=False, timer=timer(1800, cycle=2)
+            ),
             Element("nudge", K.USER_TASK, lane="team_lead"),
             Element("nudged", K.END_EVENT),
             Element("xor", K.EXCLUSIVE_GATEWAY),
@@ -162,12 +165,12 @@ def test_replay_rebuilds_state_and_save_restore_changes_nothing(data, process, n
         before = encode_state(live)
         try:
             live_next, live_events = step(live, command, now, CTX)
-        except Exception as exc:  # a refused command must leave the state as it was ...
+        except LiuchengError as exc:  # a refused command must leave the state as it was ...
             assert encode_state(live) == before
             # ... and the restored copy must refuse it the same way
             try:
                 step(restored, command, now, CTX)
-            except Exception as exc2:
+            except LiuchengError as exc2:
                 assert type(exc2) is type(exc) and str(exc2) == str(exc)
             else:
                 raise AssertionError("restored state accepted a command the live one refused") from exc

@@ -43,7 +43,8 @@ def sla_events(d, clock="resolution"):
     return [
         (e.type, e.data.get("fraction"), e.data.get("level"), e.at - T0)
         for e in d.events
-        if e.data.get("clock") == clock and e.type in (EventType.SLA_WARNING, EventType.SLA_BREACHED, EventType.ESCALATION_RAISED)
+        if e.data.get("clock") == clock
+        and e.type in (EventType.SLA_WARNING, EventType.SLA_BREACHED, EventType.ESCALATION_RAISED)
     ]
 
 
@@ -132,8 +133,7 @@ def test_step_sla_is_an_internal_deadline_on_the_task():
 BERLIN = BusinessCalendar(
     name="berlin",
     zone="Europe/Berlin",
-    weekly_hours={wd: ((time(8), time(12)), (time(13), time(17, 30))) for wd in range(5)}
-    | {5: ((time(9), time(13)),)},
+    weekly_hours={wd: ((time(8), time(12)), (time(13), time(17, 30))) for wd in range(5)} | {5: ((time(9), time(13)),)},
     holidays=frozenset({date(2026, 3, 27), date(2026, 4, 3), date(2026, 4, 6)}),
     makeup_workdays=frozenset({date(2026, 3, 29)}),  # a Sunday worked (DST starts that night)
 )

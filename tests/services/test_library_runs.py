@@ -82,15 +82,23 @@ def drive_to_end(platform, service, worker, clock, case_id, rng, *, max_moves=20
         human = [t for t in state.active_tasks() if definition.element(t.element_id).kind in HUMAN_TASK_KINDS]
         if human:
             task = rng.choice(human)
-            service.complete(task.id, by=task.assignee or "agent_1", form=_form_for(definition.element(task.element_id), rng))
+            service.complete(
+                task.id, by=task.assignee or "agent_1", form=_form_for(definition.element(task.element_id), rng)
+            )
             continue
         waiting_messages = [
             definition.element(definition.flow(f).target).message
             for token in state.tokens.values()
-            for f in (definition.element(token.element_id).outgoing
-                      if definition.element(token.element_id).kind.value == "eventBasedGateway" else ())
-        ] + [definition.element(t.element_id).message for t in state.tokens.values()
-             if definition.element(t.element_id).kind.value == "intermediateMessageCatchEvent"]
+            for f in (
+                definition.element(token.element_id).outgoing
+                if definition.element(token.element_id).kind.value == "eventBasedGateway"
+                else ()
+            )
+        ] + [
+            definition.element(t.element_id).message
+            for t in state.tokens.values()
+            if definition.element(t.element_id).kind.value == "intermediateMessageCatchEvent"
+        ]
         waiting_messages = [m for m in waiting_messages if m]
         if waiting_messages and rng.random() < 0.5:
             service.message(case_id, waiting_messages[0], data={"customer_reply": "ok"})

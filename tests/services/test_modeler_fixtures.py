@@ -19,12 +19,23 @@ FIXTURES = Path(__file__).parents[1] / "process" / "fixtures"
 MODELER_FILES = [p for p in sorted(FIXTURES.glob("*.bpmn")) if p.name != "many_faults.bpmn"]
 # What the customer or the start form supplies: each seed takes other branches.
 OPEN_DATA = [
-    {"severity": "high", "amount": 9000, "reason": "damaged", "photos_ok": True, "needs_laptop": True,
-     "employee": {"site": "beijing"}},
-    {"severity": "low", "amount": 200, "reason": "other", "photos_ok": False, "needs_laptop": False,
-     "employee": {"site": "remote"}},
-    {"severity": "low", "amount": 6000, "reason": "late", "photos_ok": True, "needs_laptop": True,
-     "employee": {}},
+    {
+        "severity": "high",
+        "amount": 9000,
+        "reason": "damaged",
+        "photos_ok": True,
+        "needs_laptop": True,
+        "employee": {"site": "beijing"},
+    },
+    {
+        "severity": "low",
+        "amount": 200,
+        "reason": "other",
+        "photos_ok": False,
+        "needs_laptop": False,
+        "employee": {"site": "remote"},
+    },
+    {"severity": "low", "amount": 6000, "reason": "late", "photos_ok": True, "needs_laptop": True, "employee": {}},
 ]
 STUB = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d_{key}" targetNamespace="x">

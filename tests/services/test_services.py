@@ -69,7 +69,9 @@ def test_two_agents_claiming_one_task_exactly_one_wins(platform):
         barrier = threading.Barrier(4)
         results: list[object] = []
 
-        def claim(agent: str, task_id: str = task_id, barrier: threading.Barrier = barrier) -> None:
+        def claim(
+            agent: str, task_id: str = task_id, barrier: threading.Barrier = barrier, results: list = results
+        ) -> None:
             barrier.wait()
             try:
                 service.claim(task_id, by=agent)
@@ -143,8 +145,11 @@ def test_worker_fires_each_due_timer_once_with_concurrent_workers(pg_url):
     deploy(platform, TWO_STEPS.replace("B_TARGET", "b"))
     with store.unit_of_work() as uow:
         uow.sla_policies.put(
-            "p", {"name": "p", "targets": [{"category": "*", "priority": "*", "first_response": "PT1H",
-                                            "resolution": "PT4H"}]}
+            "p",
+            {
+                "name": "p",
+                "targets": [{"category": "*", "priority": "*", "first_response": "PT1H", "resolution": "PT4H"}],
+            },
         )
     service = CaseService(platform)
     for _ in range(30):
@@ -174,7 +179,8 @@ PARENT_CHILD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
   <bpmn:process id="child" isExecutable="true">
     <bpmn:startEvent id="cs"/><bpmn:userTask id="fix" name="Fix"/><bpmn:endEvent id="ce"/>
-    <bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="fix"/><bpmn:sequenceFlow id="c2" sourceRef="fix" targetRef="ce"/>
+    <bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="fix"/>
+    <bpmn:sequenceFlow id="c2" sourceRef="fix" targetRef="ce"/>
   </bpmn:process>
   <bpmn:process id="parent" isExecutable="true">
     <bpmn:startEvent id="ps"/><bpmn:callActivity id="call" calledElement="child"/>
@@ -182,8 +188,10 @@ PARENT_CHILD = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:boundaryEvent>
     <bpmn:userTask id="chase" name="Chase"/><bpmn:endEvent id="pe"/><bpmn:endEvent id="pe2"/>
-    <bpmn:sequenceFlow id="p1" sourceRef="ps" targetRef="call"/><bpmn:sequenceFlow id="p2" sourceRef="call" targetRef="pe"/>
-    <bpmn:sequenceFlow id="p3" sourceRef="late" targetRef="chase"/><bpmn:sequenceFlow id="p4" sourceRef="chase" targetRef="pe2"/>
+    <bpmn:sequenceFlow id="p1" sourceRef="ps" targetRef="call"/>
+    <bpmn:sequenceFlow id="p2" sourceRef="call" targetRef="pe"/>
+    <bpmn:sequenceFlow id="p3" sourceRef="late" targetRef="chase"/>
+    <bpmn:sequenceFlow id="p4" sourceRef="chase" targetRef="pe2"/>
   </bpmn:process>
 </bpmn:definitions>
 """

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from liucheng.services.config import apply_config, current_config, read_config_file
 from liucheng.cli.output import Format, FormatOption, emit, fields, handle_errors, table
 from liucheng.cli.state import app_state
+from liucheng.services.config import apply_config, current_config, read_config_file
 
 app = typer.Typer(
     help="Load and show the organisation: people, groups, calendars, SLA policies, assignment.",

@@ -54,6 +54,8 @@ def validate_form(element: Element, form: Mapping[str, Any]) -> dict[str, Any]:
             out[field.id] = _coerce(field, out[field.id], where)
         elif field.required:
             raise ValidationError(
-                f"required field {field.label or field.id!r} is missing", where=where, hint="fill it in and submit again"
+                f"required field {field.label or field.id!r} is missing",
+                where=where,
+                hint="fill it in and submit again",
             )
     return out

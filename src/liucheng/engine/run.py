@@ -39,7 +39,7 @@ class Run:
         self.events: list[Event] = []
         self.passes = 0
         self.definition: ProcessDefinition = definition  # type: ignore[assignment]
-        self._policy: SlaPolicy | None | bool = False
+        self._policy: SlaPolicy | bool | None = False
         self._calendar: BusinessCalendar | None = None
 
     # -- lookups ------------------------------------------------------------------------------

@@ -39,9 +39,7 @@ from liucheng.process.spec import HUMAN_TASK_KINDS, Element, ElementKind
 RETRY_BASE_S = 10
 
 
-def step(
-    state: CaseState | None, command: Command, now: datetime, ctx: EngineContext
-) -> tuple[CaseState, list[Event]]:
+def step(state: CaseState | None, command: Command, now: datetime, ctx: EngineContext) -> tuple[CaseState, list[Event]]:
     """Apply ``command`` at ``now``; return the new state and the events that led to it.
 
     ``state`` is not modified. Folding the returned events onto ``state`` with ``evolve`` gives
@@ -99,9 +97,7 @@ def _human(run: Run, task: Task) -> Element:
 
 def _require_open_case(run: Run) -> None:
     if run.state.is_closed:
-        raise InvalidCommandError(
-            f"case {run.state.case_id} is {run.state.status.value}", hint="reopen it first"
-        )
+        raise InvalidCommandError(f"case {run.state.case_id} is {run.state.status.value}", hint="reopen it first")
 
 
 def _first_response(run: Run) -> dict[str, Any]:
@@ -265,7 +261,11 @@ def _hold(run: Run, cmd: PutOnHold) -> None:
     if run.state.status is not CaseStatus.OPEN:
         raise InvalidCommandError(f"case {run.state.case_id} is {run.state.status.value}, not open")
     run.emit(
-        EventType.CASE_HELD, activity="Waiting on customer", lifecycle=Lifecycle.START, resource=run.by, reason=cmd.reason
+        EventType.CASE_HELD,
+        activity="Waiting on customer",
+        lifecycle=Lifecycle.START,
+        resource=run.by,
+        reason=cmd.reason,
     )
     sla.pause_all(run)
 
@@ -477,13 +477,19 @@ def _cancel(run: Run, cmd: CancelCase) -> None:
     flow.cancel_everything(run, reason=cmd.reason or "cancelled")
     sla.stop_all(run, cancelled=True)
     run.emit(
-        EventType.CASE_CANCELLED, activity="Case cancelled", lifecycle=Lifecycle.COMPLETE, resource=run.by, reason=cmd.reason
+        EventType.CASE_CANCELLED,
+        activity="Case cancelled",
+        lifecycle=Lifecycle.COMPLETE,
+        resource=run.by,
+        reason=cmd.reason,
     )
 
 
 def _reopen(run: Run, cmd: ReopenCase) -> None:
     if run.state.status not in (CaseStatus.COMPLETED, CaseStatus.TERMINATED):
-        raise InvalidCommandError(f"only a closed case can be reopened; {run.state.case_id} is {run.state.status.value}")
+        raise InvalidCommandError(
+            f"only a closed case can be reopened; {run.state.case_id} is {run.state.status.value}"
+        )
     target_id = run.definition.reopen_target
     if target_id is None:
         done = [
@@ -495,7 +501,11 @@ def _reopen(run: Run, cmd: ReopenCase) -> None:
             raise InvalidCommandError("the case has no completed task to return to", hint="set liucheng:reopenTarget")
         target_id = max(done, key=lambda t: (t.ended_at, t.id)).element_id
     run.emit(
-        EventType.CASE_REOPENED, activity="Case reopened", lifecycle=Lifecycle.COMPLETE, resource=run.by, reason=cmd.reason
+        EventType.CASE_REOPENED,
+        activity="Case reopened",
+        lifecycle=Lifecycle.COMPLETE,
+        resource=run.by,
+        reason=cmd.reason,
     )
     sla.reopen_resolution(run)
     flow.start(run, run.definition.element(target_id))

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-
 from liucheng.core.errors import LiuchengError, ValidationError
 
 _WRAPPED = re.compile(r"^[$#]\{(?P<body>.*)\}$", re.DOTALL)
