@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/liucheng demo
+	@echo "To explore it: source .venv/bin/activate, then try the commands above (or call .venv/bin/liucheng)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
