@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, table
+from liucheng.cli.output import Format, FormatOption, emit, fields, handle_errors, progress_bar, table
 from liucheng.cli.state import app_state
 from liucheng.core.errors import ConfigurationError
 from liucheng.store import ENV_URL
@@ -70,15 +69,7 @@ def demo_command(
         # The demo's own file: safe to replace on every run, so `make demo` can be run again.
         Path("var").mkdir(exist_ok=True)
         url, reset = DEFAULT_DEMO_URL, True
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-        transient=True,
-    ) as bar:
+    with progress_bar("simulating") as bar:
         task = bar.add_task("demo", total=cases)
         summary = run_demo(
             url,

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from liucheng.cli.output import console, err_console, handle_errors
+from liucheng.cli.output import console, err_console, handle_errors, progress_bar
 from liucheng.cli.state import app_state
 from liucheng.core.errors import ValidationError
 from liucheng.services.export import count_events, export_events
@@ -65,15 +64,7 @@ def export_command(
     chosen = _format_for(out, log_format)
     platform = app_state().platform()
     total = count_events(platform, include_internal=include_internal)
-    with Progress(
-        TextColumn("exporting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-        transient=True,
-    ) as bar:
+    with progress_bar("exporting") as bar:
         task = bar.add_task("export", total=total)
         summary = export_events(
             platform,

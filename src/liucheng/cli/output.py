@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 import msgspec
 import typer
 from rich.console import Console, ConsoleDimensions, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from liucheng.core.errors import ConflictError, LiuchengError, NotFoundError, ValidationError
@@ -191,3 +192,16 @@ def fields(pairs: Iterable[tuple[str, Any]]) -> Table:
     for key, value in pairs:
         out.add_row(key, "" if value is None else str(value))
     return out
+
+
+def progress_bar(label: str) -> Progress:
+    """A bar on stderr for long work; silent when stderr is not a terminal (scripts, pipes)."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
+        transient=True,
+    )

@@ -9,6 +9,7 @@ are ``executemany`` calls on the sqlite3 cursor. The statements mirror the SQLAl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -123,37 +124,37 @@ def write_step(
 ) -> int:
     """Write one step; returns how many case rows the insert or the versioned update touched."""
     dialect = connection.dialect.name
+    sql = _PG if dialect == "postgresql" else _SQLITE
     [case_row] = _rows_for(dialect, [case_row])
-    event_rows, task_rows, timer_rows = (_rows_for(dialect, r) for r in (event_rows, task_rows, timer_rows))
+    # (statement, rows) after the case row, the same on both databases
+    rest: list[tuple[str, list[dict[str, Any]]]] = [
+        (sql.insert_event, _rows_for(dialect, event_rows)),
+        (sql.upsert_task, _rows_for(dialect, task_rows)),
+        (sql.delete_task, [{"id": i} for i in gone_tasks]),
+        (sql.upsert_timer, _rows_for(dialect, timer_rows)),
+        (sql.delete_timer, [{"id": i} for i in gone_timers]),
+    ]
+    if stray_keep is not None:
+        keep: Any = list(stray_keep) if dialect == "postgresql" else json.dumps(list(stray_keep))
+        rest.append((sql.delete_stray_timers, [{"case_id": case_id, "keep": keep}]))
+    head_sql = sql.insert_case if insert else sql.save
     if dialect == "postgresql":
-        return _write_pg(_driver(connection), case_id, case_row, insert, event_rows, task_rows, gone_tasks,
-                         timer_rows, gone_timers, stray_keep)
-    return _write_sqlite(_driver(connection), case_id, case_row, insert, event_rows, task_rows, gone_tasks,
-                         timer_rows, gone_timers, stray_keep)
+        return _write_pg(_driver(connection), head_sql, case_row, insert, rest)
+    return _write_sqlite(_driver(connection), head_sql, case_row, insert, rest)
 
 
-def _write_pg(conn: Any, case_id: str, case_row: dict[str, Any], insert: bool, event_rows: list, task_rows: list,
-              gone_tasks: Sequence[str], timer_rows: list, gone_timers: Sequence[str],
-              stray_keep: Sequence[str] | None) -> int:
+def _write_pg(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, rest: list) -> int:
+    """All of it in one round trip: psycopg's pipeline mode sends, then syncs once."""
     import psycopg
 
-    head, rest = conn.cursor(), conn.cursor()
+    head, cur = conn.cursor(), conn.cursor()
     try:
         try:
             with conn.pipeline():
-                head.execute(_PG.insert_case if insert else _PG.save, case_row, prepare=True)
-                if event_rows:
-                    rest.executemany(_PG.insert_event, event_rows)
-                if task_rows:
-                    rest.executemany(_PG.upsert_task, task_rows)
-                if gone_tasks:
-                    rest.executemany(_PG.delete_task, [{"id": i} for i in gone_tasks])
-                if timer_rows:
-                    rest.executemany(_PG.upsert_timer, timer_rows)
-                if gone_timers:
-                    rest.executemany(_PG.delete_timer, [{"id": i} for i in gone_timers])
-                if stray_keep is not None:
-                    rest.execute(_PG.delete_stray_timers, {"case_id": case_id, "keep": list(stray_keep)})
+                head.execute(head_sql, case_row, prepare=True)
+                for statement, rows in rest:
+                    if rows:
+                        cur.executemany(statement, rows)
         except psycopg.errors.IntegrityError as exc:
             raise _refused(exc) from exc
         if insert:
@@ -161,36 +162,22 @@ def _write_pg(conn: Any, case_id: str, case_row: dict[str, Any], insert: bool, e
         return head.rowcount
     finally:
         head.close()
-        rest.close()
+        cur.close()
 
 
-def _write_sqlite(conn: Any, case_id: str, case_row: dict[str, Any], insert: bool, event_rows: list,
-                  task_rows: list, gone_tasks: Sequence[str], timer_rows: list, gone_timers: Sequence[str],
-                  stray_keep: Sequence[str] | None) -> int:
-    import json
+def _write_sqlite(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, rest: list) -> int:
     import sqlite3
 
     cur = conn.cursor()
     try:
         try:
-            if insert:
-                touched = 1 if cur.execute(_SQLITE.insert_case, case_row).fetchone() is not None else 0
-            else:
-                touched = cur.execute(_SQLITE.save, case_row).rowcount
+            head = cur.execute(head_sql, case_row)
+            touched = (1 if head.fetchone() is not None else 0) if insert else head.rowcount
             if not touched:
                 return 0
-            if event_rows:
-                cur.executemany(_SQLITE.insert_event, event_rows)
-            if task_rows:
-                cur.executemany(_SQLITE.upsert_task, task_rows)
-            if gone_tasks:
-                cur.executemany(_SQLITE.delete_task, [{"id": i} for i in gone_tasks])
-            if timer_rows:
-                cur.executemany(_SQLITE.upsert_timer, timer_rows)
-            if gone_timers:
-                cur.executemany(_SQLITE.delete_timer, [{"id": i} for i in gone_timers])
-            if stray_keep is not None:
-                cur.execute(_SQLITE.delete_stray_timers, {"case_id": case_id, "keep": json.dumps(list(stray_keep))})
+            for statement, rows in rest:
+                if rows:
+                    cur.executemany(statement, rows)
         except sqlite3.IntegrityError as exc:
             raise _refused(exc) from exc
         return touched
