@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from liucheng.engine import CaseState, Event, EventType, Lifecycle
-from liucheng.store import Store
+from liucheng.store import Store, open_store
 from tests.store.engine_cases import T0, open_case
 
 
@@ -70,9 +70,8 @@ def test_the_database_refuses_to_change_or_delete_events(store: Store, statement
     assert len(events) == 5 and all(e.activity != "forged" for e in events)
 
 
-def test_postgres_refuses_truncate_too(store: Store) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite has no TRUNCATE")
+def test_postgres_refuses_truncate_too(pg_url: str) -> None:
+    store = open_store(pg_url)  # SQLite has no TRUNCATE, so this one is PostgreSQL's alone
     with store.unit_of_work() as uow:
         open_case(uow, "C-1", T0)
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as connection:
