@@ -514,3 +514,15 @@ def test_unknown_category_and_priority_are_named():
         d.open("simple", category="gossip")
     with pytest.raises(ValidationError, match="priority"):
         d.open("simple", priority="P9")
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [("case_id", {"case_id": "x" * 65}), ("case_id", {"case_id": "has space"}), ("customer", {"customer": "9" * 201})],
+)
+def test_ids_the_store_cannot_hold_are_refused_by_name(field, kwargs):
+    from liucheng.engine import OpenCase
+
+    command = OpenCase(**{"case_id": "C1", "process_key": "simple", **kwargs})
+    with pytest.raises(ValidationError, match=field):
+        step(None, command, T0, context(simple_task_process()))

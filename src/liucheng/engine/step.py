@@ -37,6 +37,9 @@ from liucheng.process.spec import HUMAN_TASK_KINDS, Element, ElementKind
 
 #: Seconds before a failed webhook call is tried again: 10 s, 20 s, 40 s, ...
 RETRY_BASE_S = 10
+#: Column sizes in the store; checked here so a bad value fails with a clear message, not a SQL error.
+MAX_CASE_ID = 64
+MAX_CUSTOMER = 200
 
 
 def step(state: CaseState | None, command: Command, now: datetime, ctx: EngineContext) -> tuple[CaseState, list[Event]]:
@@ -143,6 +146,18 @@ def _open(run: Run, cmd: OpenCase) -> None:
     if cmd.priority not in ctx.priorities:
         raise ValidationError(
             f"unknown priority {cmd.priority!r}", where="priority", hint=f"use one of {list(ctx.priorities)}"
+        )
+    if not 0 < len(cmd.case_id) <= MAX_CASE_ID or not cmd.case_id.isprintable() or " " in cmd.case_id:
+        raise ValidationError(
+            f"case id {cmd.case_id[:80]!r} is not usable",
+            where="case_id",
+            hint=f"use 1 to {MAX_CASE_ID} printable characters without spaces",
+        )
+    if cmd.customer is not None and len(cmd.customer) > MAX_CUSTOMER:
+        raise ValidationError(
+            f"customer reference is {len(cmd.customer)} characters long",
+            where="customer",
+            hint=f"keep it to {MAX_CUSTOMER} characters: a phone number or customer id",
         )
     if not definition.start_events:
         raise InvalidCommandError(f"process {definition.ref} has no start event")
