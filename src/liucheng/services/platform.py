@@ -53,10 +53,9 @@ class Platform:
 
     def definition(self, uow: UnitOfWork, key: str, version: int | None) -> ProcessDefinition:
         if version is None:
-            latest = uow.definitions.latest(key)
-            if latest is None:
+            version = uow.definitions.latest_version(key)
+            if version is None:
                 raise NotFoundError("process", key, hint="deploy it first: liucheng process deploy FILE.bpmn")
-            version = latest[0]
         cached = self._definitions.get((key, version))
         if cached is None:
             row = uow.definitions.get(key, version)

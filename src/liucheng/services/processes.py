@@ -32,13 +32,13 @@ def deploy(
     out: list[Deployment] = []
     with platform.store.unit_of_work() as uow:
         for definition in definitions:
-            latest = uow.definitions.latest(definition.key)
+            latest = uow.definitions.latest_version(definition.key)
             if latest is not None:
-                current = platform.definition(uow, definition.key, latest[0])
+                current = platform.definition(uow, definition.key, latest)
                 if current.source_hash == definition.source_hash:
-                    out.append(Deployment(definition.key, definition.name, latest[0], created=False))
+                    out.append(Deployment(definition.key, definition.name, latest, created=False))
                     continue
-            version = (latest[0] if latest else 0) + 1
+            version = (latest or 0) + 1
             uow.definitions.add(
                 definition.key, version, definition.name, text, definition.source_hash, now, by
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -140,9 +141,17 @@ class Worker:
         stats.add(self.run_service_jobs())
         return stats
 
-    def run_forever(self, *, poll_s: float = 1.0, stop: threading.Event | None = None) -> None:
+    def run_forever(
+        self, *, poll_s: float = 1.0, stop: threading.Event | None = None, reload_s: float = 30.0
+    ) -> None:
+        """Work until ``stop`` is set; calendars, policies and assignment rules are re-read every
+        ``reload_s`` seconds so a long-running worker follows `liucheng config load`."""
         stop = stop or threading.Event()
+        reloaded = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - reloaded >= reload_s:
+                self.platform.reload()
+                reloaded = time.monotonic()
             stats = self.run_once()
             if not (stats.timers_fired or stats.jobs_done or stats.jobs_failed):
                 stop.wait(poll_s)

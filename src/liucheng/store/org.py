@@ -35,6 +35,10 @@ class DefinitionRepository:
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 
+    def latest_version(self, key: str) -> int | None:
+        """The newest deployed version of ``key`` (without reading its source)."""
+        return self._conn.execute(_MAX_VERSION, {"key": key}).scalar_one()
+
     def latest(self, key: str) -> tuple[int, str] | None:
         """``(version, source)`` of the newest deployed version of ``key``."""
         row = self._conn.execute(_LATEST, {"key": key}).one_or_none()
