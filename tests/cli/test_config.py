@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from liucheng.core.calendar import BusinessCalendar, china_mainland
-from liucheng.engine.policy import SlaPolicy
+from liucheng.engine.policy import DEFAULT_CATEGORIES, SlaPolicy
 from tests.cli.conftest import COMPLAINT, EXAMPLE_CONFIG, URGENT, as_json
 
 EXAMPLE = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
@@ -42,6 +42,7 @@ def test_example_config_loads_and_shows_back(cli):
         for g in EXAMPLE["groups"]
     }
     assert shown["assignment"] == EXAMPLE["assignment"]
+    assert shown["categories"] == sorted(EXAMPLE["categories"])
     calendars = {c["name"]: BusinessCalendar.from_dict(c) for c in shown["calendars"]}
     assert calendars["cn-mainland"] == china_mainland()
     assert calendars["hotline"].zone == "Asia/Shanghai"
@@ -87,7 +88,14 @@ def test_a_bad_file_writes_nothing(cli, tmp_path: Path):
     result = cli("config", "load", bad, expect=2)
     assert "mars" in result.stderr and "hint:" in result.stderr
     shown = as_json(cli("config", "show", "-F", "json"))
-    assert shown == {"users": [], "groups": [], "calendars": [], "sla_policies": [], "assignment": {}}
+    assert shown == {
+        "users": [],
+        "groups": [],
+        "calendars": [],
+        "sla_policies": [],
+        "assignment": {},
+        "categories": sorted(DEFAULT_CATEGORIES),
+    }
 
     for broken, words in (
         (text + "\n[[teams]]\nid = 'x'\n", "unknown section"),
@@ -102,8 +110,19 @@ def test_a_bad_file_writes_nothing(cli, tmp_path: Path):
             "ancestor",
         ),
         ("users = [", "TOML"),
+        (text.replace('"billing"]', '"bad name"]', 1), "bad name"),
     ):
         bad.write_text(broken, encoding="utf-8")
         result = cli("config", "load", bad, expect=2)
         assert words in result.stderr, result.stderr
     assert as_json(cli("config", "show", "-F", "json"))["users"] == []
+
+
+def test_configured_categories_are_the_ones_cases_may_have(cli):
+    cli("process", "deploy", URGENT, COMPLAINT)
+    cli("case", "open", "-p", "complaint", "--category", "billing", expect=2)  # not built in
+    cli("config", "load", EXAMPLE_CONFIG)
+    opened = as_json(cli("case", "open", "-p", "complaint", "--category", "billing", "-F", "json"))
+    assert opened["category"] == "billing"
+    result = cli("case", "open", "-p", "complaint", "--category", "gossip", expect=2)
+    assert "gossip" in result.stderr and "billing" in result.stderr

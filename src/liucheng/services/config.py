@@ -9,6 +9,7 @@ Sections (each optional; see ``docs/config-example.toml``):
 * ``[[sla_policies]]``: an ``SlaPolicy`` plus ``processes``, the process keys it applies to
   (default every process)
 * ``[assignment]``: queue (group id) = strategy (queue, round_robin, least_loaded, skill)
+* ``categories``: the work-order categories cases may have (replaces the built-in list)
 
 Loading merges into what is stored: new users, groups and skills are added, memberships and
 lead flags set as written, calendars, policies and the named queues' rules replaced. Nothing is
@@ -29,11 +30,11 @@ from liucheng.core.calendar import BusinessCalendar, china_mainland
 from liucheng.core.errors import ValidationError
 from liucheng.engine.assignment import Strategy, parse_strategy
 from liucheng.engine.policy import SlaPolicy
-from liucheng.services.platform import save_assignment_rules
+from liucheng.services.platform import CATEGORIES_SETTING, load_config, save_assignment_rules
 from liucheng.store import UnitOfWork
 from liucheng.store.org import GROUP_KINDS
 
-SECTIONS = ("users", "groups", "calendars", "sla_policies", "assignment")
+SECTIONS = ("users", "groups", "calendars", "sla_policies", "assignment", "categories")
 PRESETS = ("china_mainland",)
 _ALWAYS_OPEN = ("24x7", "UTC")
 
@@ -65,6 +66,7 @@ class OrgConfig:
     #: Each policy with the process keys it applies to (``["*"]`` for all).
     policies: list[tuple[SlaPolicy, list[str]]] = field(default_factory=list)
     assignment: dict[str, Strategy] = field(default_factory=dict)
+    categories: list[str] | None = None
 
 
 @dataclass
@@ -78,6 +80,7 @@ class LoadSummary:
     calendars: int = 0
     policies: int = 0
     queues: int = 0
+    categories: int = 0
 
 
 # -- reading and checking the file ----------------------------------------------------------------
@@ -279,6 +282,17 @@ def parse_config(data: Mapping[str, Any], *, where: str = "config") -> OrgConfig
         )
     for queue, strategy in rules.items():
         config.assignment[queue] = parse_strategy(str(strategy), where=f"{where}: assignment.{queue}")
+    if "categories" in data:
+        categories = _strings(data["categories"], f"{where}: categories")
+        bad = [c for c in categories if not c or len(c) > 100 or not c.isidentifier()]
+        if not categories or bad:
+            raise ValidationError(
+                f"category {bad[0]!r} is not usable" if bad else "the list of categories is empty",
+                where=f"{where}: categories",
+                hint='list names such as categories = ["complaint", "inquiry", "fault"] (letters, digits, _)',
+            )
+        _unique(categories, "category", f"{where}: categories")
+        config.categories = categories
     return config
 
 
@@ -355,6 +369,9 @@ def apply_config(uow: UnitOfWork, config: OrgConfig) -> LoadSummary:
     if config.assignment:
         save_assignment_rules(uow, config.assignment)
         summary.queues = len(config.assignment)
+    if config.categories is not None:
+        uow.settings.put(CATEGORIES_SETTING, config.categories)
+        summary.categories = len(config.categories)
     return summary
 
 
@@ -382,4 +399,5 @@ def current_config(uow: UnitOfWork) -> dict[str, Any]:
         "calendars": list(uow.calendars.list().values()),
         "sla_policies": policies,
         "assignment": assignment,
+        "categories": sorted(load_config(uow).categories),
     }

@@ -15,6 +15,8 @@ from liucheng.process.bpmn import read_bpmn
 from liucheng.process.spec import ProcessDefinition
 from liucheng.store import Store, UnitOfWork
 
+CATEGORIES_SETTING = "categories"
+
 
 @dataclass
 class Config:
@@ -22,6 +24,8 @@ class Config:
     policies: dict[str, SlaPolicy] = field(default_factory=dict)
     #: Queue (lane / group id) -> how its new tasks are assigned.
     assignment: dict[str, Strategy] = field(default_factory=dict)
+    #: The work-order categories cases may have.
+    categories: frozenset[str] = DEFAULT_CATEGORIES
 
 
 class Platform:
@@ -32,8 +36,9 @@ class Platform:
         store: Store,
         *,
         clock: Clock | None = None,
-        categories: frozenset[str] = DEFAULT_CATEGORIES,
+        categories: frozenset[str] | None = None,
     ) -> None:
+        """``categories`` overrides the stored ones (set with `liucheng config load`)."""
         self.store = store
         self.clock = clock or SystemClock()
         self.categories = categories
@@ -69,7 +74,7 @@ class Platform:
             definitions=lambda key, version: self.definition(uow, key, version),
             calendars=config.calendars,
             policies=config.policies,
-            categories=self.categories,
+            categories=self.categories or config.categories,
             _conditions=self._conditions,
         )
 
@@ -89,7 +94,8 @@ def load_config(uow: UnitOfWork) -> Config:
         for key in cfg.get("processes", ["*"]):
             policies[key] = policy
     assignment = {queue: Strategy(strategy) for queue, strategy in uow.assignment.list().items()}
-    return Config(calendars=calendars, policies=policies, assignment=assignment)
+    categories = frozenset(uow.settings.get(CATEGORIES_SETTING) or DEFAULT_CATEGORIES)
+    return Config(calendars=calendars, policies=policies, assignment=assignment, categories=categories)
 
 
 def save_assignment_rules(uow: UnitOfWork, rules: Mapping[str, Strategy | str]) -> None:

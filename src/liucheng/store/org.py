@@ -15,6 +15,7 @@ from liucheng.store.tables import calendars as cal
 from liucheng.store.tables import memberships as ms
 from liucheng.store.tables import org_groups as og
 from liucheng.store.tables import process_definitions as pd
+from liucheng.store.tables import settings as st
 from liucheng.store.tables import sla_policies as sp
 from liucheng.store.tables import user_skills as sk
 from liucheng.store.tables import users as us
@@ -217,3 +218,18 @@ class AssignmentRuleRepository:
 
     def list(self) -> dict[str, str]:
         return dict(self._conn.execute(select(ar.c.queue, ar.c.strategy).order_by(ar.c.queue)).all())
+
+
+class SettingRepository:
+    """Organisation-wide settings by name, each a JSON value."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+
+    def put(self, name: str, value: Any) -> None:
+        if self._conn.execute(update(st).where(st.c.name == name).values(value=value)).rowcount == 0:
+            self._conn.execute(insert(st), {"name": name, "value": value})
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._conn.execute(select(st.c.value).where(st.c.name == name)).scalar_one_or_none()
+        return default if value is None else value

@@ -173,6 +173,13 @@ sla_policies = Table(
     Index(None, "process_key"),
 )
 
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
 assignment_rules = Table(
     "assignment_rules",
     metadata,

@@ -19,6 +19,7 @@ from liucheng.store.org import (
     CalendarRepository,
     DefinitionRepository,
     OrgRepository,
+    SettingRepository,
     SlaPolicyRepository,
 )
 from liucheng.store.queues import CursorRepository, TaskRepository, TimerRepository
@@ -128,6 +129,10 @@ class UnitOfWork:
     @cached_property
     def assignment(self) -> AssignmentRuleRepository:
         return AssignmentRuleRepository(self.connection)
+
+    @cached_property
+    def settings(self) -> SettingRepository:
+        return SettingRepository(self.connection)
 
 
 def _first_line(exc: DBAPIError) -> str:
