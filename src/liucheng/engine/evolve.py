@@ -111,6 +111,8 @@ def _join_fired(state: CaseState, e: Event) -> None:
 
 def _task_created(state: CaseState, e: Event) -> None:
     d = e.data
+    # The token arrives at the task with its creation (flow_id says along which flow).
+    state.tokens[d["token_id"]].element_id = e.element_id or ""
     state.tasks[e.task_id or ""] = Task(
         id=e.task_id or "",
         element_id=e.element_id or "",

@@ -7,7 +7,7 @@ from liucheng.engine import sla
 from liucheng.engine.events import EventType, Lifecycle
 from liucheng.engine.run import MAX_PASSES, Run
 from liucheng.engine.state import ACTIVE_TASK_STATUSES, CaseStatus, Task, TaskStatus
-from liucheng.process.spec import Element, ElementKind, SequenceFlow, TimerKind
+from liucheng.process.spec import ACTIVITY_KINDS, Element, ElementKind, SequenceFlow, TimerKind
 
 
 class ProcessRuntimeError(LiuchengError):
@@ -30,6 +30,10 @@ def start(run: Run, element: Element) -> None:
 
 def move(run: Run, token_id: str, flow: SequenceFlow) -> None:
     target = run.definition.element(flow.target)
+    if target.kind in ACTIVITY_KINDS:
+        # The task.created event that follows at once moves the token too: one row, not two.
+        create_task(run, token_id, target, via=flow)
+        return
     run.emit(EventType.TOKEN_MOVED, element_id=target.id, token_id=token_id, flow_id=flow.id)
     enter(run, token_id, target, flow)
 
@@ -226,7 +230,7 @@ def settle_inclusive_joins(run: Run) -> None:
 
 
 # -- tasks ----------------------------------------------------------------------------------------
-def create_task(run: Run, token_id: str, element: Element) -> None:
+def create_task(run: Run, token_id: str, element: Element, *, via: SequenceFlow | None = None) -> None:
     n = run.next_number()
     task_id = f"{run.state.case_id}:{n}"
     policy = run.policy
@@ -234,6 +238,8 @@ def create_task(run: Run, token_id: str, element: Element) -> None:
     due_at = run.calendar.add_business_seconds(run.now, step_s) if step_s else None
     lane = element.lane or (element.candidate_groups[0] if element.candidate_groups else None)
     data: dict[str, object] = {"token_id": token_id, "kind": element.kind.value, "n": n}
+    if via is not None:
+        data["flow_id"] = via.id
     if element.candidate_groups or lane:
         data["candidate_groups"] = list(element.candidate_groups or ([lane] if lane else []))
     if element.skills:
