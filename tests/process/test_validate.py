@@ -99,8 +99,10 @@ def test_broken_xml_gives_line_and_column() -> None:
         (lambda data: data.replace(b"Refund request", "Rückerstattung".encode("latin-1")), "UTF-8"),
         (lambda data: b"", "empty"),
         (lambda data: b"\x00\x01\x02garbage", "not a text file"),
+        (lambda data: b"\xff\xfe<bpmn>", "this is not XML"),
+        (lambda data: b"name,amount\nrefund,12\n", "this is not XML"),
     ],
-    ids=["truncated", "latin-1 bytes", "empty", "binary"],
+    ids=["truncated", "latin-1 bytes", "empty", "binary", "stray bytes", "a CSV file"],
 )
 def test_unreadable_files_give_a_clear_error(mangle, words: str) -> None:
     data = mangle((FIXTURES / "camunda7_refund.bpmn").read_bytes())

@@ -120,6 +120,8 @@ def _xml_hint(data: bytes, message: str, line: int | None) -> str:
         return "this is not a text file: export the diagram as BPMN 2.0 XML"
     if "utf-8" in lowered or "encoding" in lowered or ("char" in lowered and "range" in lowered):
         return "save the file as UTF-8, or declare its real encoding in the <?xml ... encoding=...?> line"
+    if "start tag expected" in lowered:
+        return "this is not XML: export the diagram as BPMN 2.0 XML (UTF-8) from the modeler"
     # An error on the last line means the parser ran out of input: the file was cut short.
     if "premature end" in lowered or "end of data" in lowered or (line or 0) >= data.count(b"\n") + 1:
         return "the file is cut off: save or export it again from the modeler"
