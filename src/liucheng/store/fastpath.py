@@ -84,17 +84,20 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
-def _rows_for(dialect: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check instants are aware (as UtcDateTime does) and, on SQLite, store them as microseconds."""
-    out = []
+def _rows_for(dialect: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Check instants are aware (as UtcDateTime does) and, on SQLite, store them as microseconds.
+
+    The rows are the caller's freshly built parameter dicts, so SQLite's are converted in place.
+    """
+    sqlite = dialect == "sqlite"
     for row in rows:
-        fixed = dict(row)
         for key, value in row.items():
             if isinstance(value, datetime):
-                value = require_aware(value, f"database column {key}")
-                fixed[key] = (value - _EPOCH) // _MICRO if dialect == "sqlite" else value
-        out.append(fixed)
-    return out
+                if value.tzinfo is None:
+                    require_aware(value, f"database column {key}")  # raises, naming the column
+                if sqlite:
+                    row[key] = (value - _EPOCH) // _MICRO
+    return rows
 
 
 def fetch_for_update(connection: Connection, case_id: str) -> tuple[bytes, int] | None:
