@@ -146,6 +146,20 @@ def write_step(
     return _write_sqlite(_driver(connection), head_sql, case_row, insert, rest)
 
 
+_EVENT_COLUMNS = [c.name for c in events.c if c.name != "seq"]
+_MULTI_INSERT: dict[int, str] = {}
+
+
+def _insert_events_pg(n: int) -> str:
+    """One INSERT with ``n`` rows of values: one statement for the server instead of ``n``."""
+    sql = _MULTI_INSERT.get(n)
+    if sql is None:
+        row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
+        sql = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES " + ", ".join([row] * n)
+        _MULTI_INSERT[n] = sql
+    return sql
+
+
 def _write_pg(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, rest: list) -> int:
     """All of it in one round trip: psycopg's pipeline mode sends, then syncs once."""
     import psycopg
@@ -156,7 +170,12 @@ def _write_pg(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, 
             with conn.pipeline():
                 head.execute(head_sql, case_row, prepare=True)
                 for statement, rows in rest:
-                    if rows:
+                    if not rows:
+                        continue
+                    if statement is _PG.insert_event:
+                        values = [row[name] for row in rows for name in _EVENT_COLUMNS]
+                        cur.execute(_insert_events_pg(len(rows)), values, prepare=True)
+                    else:
                         cur.executemany(statement, rows)
         except psycopg.errors.IntegrityError as exc:
             raise _refused(exc) from exc
