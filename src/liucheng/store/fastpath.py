@@ -175,6 +175,8 @@ def _write_pg(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, 
                     if statement is _PG.insert_event:
                         values = [row[name] for row in rows for name in _EVENT_COLUMNS]
                         cur.execute(_insert_events_pg(len(rows)), values, prepare=True)
+                    elif len(rows) == 1:  # the usual case: executemany costs more for one row
+                        cur.execute(statement, rows[0], prepare=True)
                     else:
                         cur.executemany(statement, rows)
         except psycopg.errors.IntegrityError as exc:
