@@ -230,3 +230,39 @@ def test_an_interrupting_timer_on_a_call_activity_cancels_the_child(platform):
     after = service.get(parent.case_id)
     assert [t.element_id for t in after.active_tasks()] == ["chase"]
     assert service.get(child_id).status.value == "cancelled"
+
+
+TIMER_THEN_CHOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="wait_then_choose" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:exclusiveGateway id="big" default="small_path"/>
+    <bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="big"/>
+    <bpmn:sequenceFlow id="big_path" sourceRef="big" targetRef="e1">
+      <bpmn:conditionExpression>amount &gt; 100</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="small_path" sourceRef="big" targetRef="e2"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("batch", [1, 50])
+def test_a_timer_that_fails_is_reported_and_the_others_still_fire(platform, batch):
+    deploy(platform, TIMER_THEN_CHOICE)
+    service = CaseService(platform)
+    good = [service.open_case(process_key="wait_then_choose", data={"amount": 500})[0].case_id for _ in range(3)]
+    bad, _ = service.open_case(process_key="wait_then_choose")  # no amount: the condition cannot be read
+    platform.clock.advance(timedelta(hours=2))
+    stats = Worker(platform, batch=batch).fire_due_timers()
+    assert stats.timers_fired == 3
+    assert len(stats.errors) == 1 and bad.case_id in stats.errors[0] and "amount" in stats.errors[0]
+    assert all(service.get(c).status.value == "completed" for c in good)
+    assert service.get(bad.case_id).status.value == "open"  # untouched, still waiting for its timer
+    again = Worker(platform, batch=batch).fire_due_timers()  # reported again, never a hang
+    assert again.timers_fired == 0 and len(again.errors) == 1

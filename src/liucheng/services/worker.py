@@ -11,13 +11,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from liucheng.core.errors import LiuchengError
-from liucheng.engine import CompleteServiceTask, FailServiceTask, FireTimer
+from liucheng.engine import CompleteServiceTask, Event, EventType, FailServiceTask, FireTimer
 from liucheng.process.spec import ElementKind
 from liucheng.services.cases import run_command
 from liucheng.services.platform import Platform
@@ -62,28 +62,57 @@ class Worker:
         return url
 
     def fire_due_timers(self) -> WorkerStats:
-        """Fire every timer due now, one savepoint each so one bad timer cannot block the rest."""
+        """Fire every timer due now. In a batch each timer gets a savepoint, so one bad timer
+        cannot block the rest; a batch of one needs none (the transaction is the savepoint)."""
         stats = WorkerStats()
         now = self.platform.clock.now()
         failed: set[str] = set()
         while True:
-            with self.platform.store.unit_of_work() as uow:
-                due = [d for d in uow.timers.due(now, self.batch + len(failed)) if d[0] not in failed]
-                if not due:
-                    return stats
-                ctx = self.platform.engine_context(uow)
-                for timer_id, case_id in due[: self.batch]:
-                    savepoint = uow.connection.begin_nested()
-                    try:
-                        run_command(uow, ctx, self.platform, case_id, FireTimer(timer_id=timer_id), now)
-                    except LiuchengError as exc:
-                        savepoint.rollback()
-                        failed.add(timer_id)
-                        stats.errors.append(f"timer {timer_id} of case {case_id}: {exc}")
-                        log.warning("timer %s of case %s failed: %s", timer_id, case_id, exc)
-                    else:
-                        savepoint.commit()
-                        stats.timers_fired += 1
+            # a step may schedule a timer that is already due (an SLA threshold long passed)
+            more_due = False
+
+            def watch(state: Any, events: list[Event]) -> None:
+                nonlocal more_due
+                for event in events:
+                    if event.type is EventType.TIMER_SCHEDULED and _instant(event.data["due_at"]) <= now:
+                        more_due = True
+
+            limit = self.batch + len(failed)
+            fired = 0
+            try:
+                with self.platform.store.unit_of_work() as uow:
+                    fetched = uow.timers.due(now, limit)
+                    due = [d for d in fetched if d[0] not in failed][: self.batch]
+                    if not due:
+                        return stats
+                    ctx = self.platform.engine_context(uow)
+                    for timer_id, case_id in due:
+                        savepoint = uow.connection.begin_nested() if len(due) > 1 else None
+                        try:
+                            run_command(
+                                uow, ctx, self.platform, case_id, FireTimer(timer_id=timer_id), now, observe=watch
+                            )
+                        except LiuchengError as exc:
+                            if savepoint is None:
+                                raise _TimerFailed(timer_id, case_id, exc) from exc
+                            savepoint.rollback()
+                            self._failed(stats, failed, timer_id, case_id, exc)
+                        else:
+                            if savepoint is not None:
+                                savepoint.commit()
+                            fired += 1
+            except _TimerFailed as failure:
+                self._failed(stats, failed, failure.timer_id, failure.case_id, failure.error)
+                continue
+            stats.timers_fired += fired
+            if len(fetched) < limit and not more_due:
+                return stats  # nothing else was due: no need for another look
+
+    @staticmethod
+    def _failed(stats: WorkerStats, failed: set[str], timer_id: str, case_id: str, exc: LiuchengError) -> None:
+        failed.add(timer_id)
+        stats.errors.append(f"timer {timer_id} of case {case_id}: {exc}")
+        log.warning("timer %s of case %s failed: %s", timer_id, case_id, exc)
 
     def run_service_jobs(self) -> WorkerStats:
         """Call the webhooks of due service tasks; the call happens outside any transaction."""
@@ -155,6 +184,18 @@ class Worker:
             stats = self.run_once()
             if not (stats.timers_fired or stats.jobs_done or stats.jobs_failed):
                 stop.wait(poll_s)
+
+
+class _TimerFailed(Exception):
+    """A lone timer failed: its whole unit of work rolls back, then the worker goes on."""
+
+    def __init__(self, timer_id: str, case_id: str, error: LiuchengError) -> None:
+        super().__init__(timer_id)
+        self.timer_id, self.case_id, self.error = timer_id, case_id, error
+
+
+def _instant(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
