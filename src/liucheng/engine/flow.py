@@ -103,22 +103,11 @@ def enter(run: Run, token_id: str, element: Element, via: SequenceFlow | None) -
     kind = element.kind
     if kind in (ElementKind.START_EVENT, ElementKind.NONE_THROW, ElementKind.ESCALATION_THROW):
         if element.escalation_code is not None or kind is ElementKind.ESCALATION_THROW:
-            run.emit(
-                EventType.ESCALATION_THROWN,
-                activity=element.label,
-                lifecycle=Lifecycle.COMPLETE,
-                element_id=element.id,
-                code=element.escalation_code,
-            )
+            _throw_escalation(run, element)
         leave(run, token_id, element)
     elif kind is ElementKind.END_EVENT:
         _end(run, token_id, element)
-    elif kind in (
-        ElementKind.USER_TASK,
-        ElementKind.MANUAL_TASK,
-        ElementKind.SERVICE_TASK,
-        ElementKind.CALL_ACTIVITY,
-    ):
+    elif kind in ACTIVITY_KINDS:
         create_task(run, token_id, element)
     elif kind is ElementKind.EXCLUSIVE_GATEWAY:
         leave(run, token_id, element)
@@ -146,17 +135,21 @@ def enter(run: Run, token_id: str, element: Element, via: SequenceFlow | None) -
 def _end(run: Run, token_id: str, element: Element) -> None:
     consume(run, token_id, element)
     if element.escalation_code is not None:
-        run.emit(
-            EventType.ESCALATION_THROWN,
-            activity=element.label,
-            lifecycle=Lifecycle.COMPLETE,
-            element_id=element.id,
-            code=element.escalation_code,
-        )
+        _throw_escalation(run, element)
     if element.terminate:
         cancel_everything(run, reason=f"terminated at {element.id}")
         sla.stop_all(run, cancelled=False)
         run.emit(EventType.CASE_TERMINATED, activity="Case closed", lifecycle=Lifecycle.COMPLETE, element_id=element.id)
+
+
+def _throw_escalation(run: Run, element: Element) -> None:
+    run.emit(
+        EventType.ESCALATION_THROWN,
+        activity=element.label,
+        lifecycle=Lifecycle.COMPLETE,
+        element_id=element.id,
+        code=element.escalation_code,
+    )
 
 
 def _hold_if_customer(run: Run, elements: list[Element]) -> None:
@@ -279,14 +272,11 @@ def end_task(run: Run, task: Task, *, cancelled: bool, reason: str = "") -> None
     sla.stop_clock(run, sla.STEP_PREFIX + task.id, cancelled=cancelled)
     if cancelled:
         lifecycle = Lifecycle.ATE_ABORT if task.status is TaskStatus.CLAIMED else Lifecycle.WITHDRAW
-        run.emit(
+        run.task_event(
             EventType.TASK_CANCELLED,
-            activity=task.name,
-            lifecycle=lifecycle,
+            task,
+            lifecycle,
             resource=task.assignee,
-            group=task.lane,
-            task_id=task.id,
-            element_id=task.element_id,
             reason=reason,
             child_case_id=task.child_case_id,
         )

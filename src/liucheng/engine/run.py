@@ -96,6 +96,28 @@ class Run:
         self.events.append(event)
         return event
 
+    def task_event(
+        self,
+        type: EventType,
+        task: Task,
+        lifecycle: Lifecycle | None,
+        *,
+        resource: str | None = None,
+        group: str | None = None,
+        **data: Any,
+    ) -> Event:
+        """An event about a task: its name as the activity, its lane as the group unless given."""
+        return self.emit(
+            type,
+            activity=task.name if lifecycle is not None else None,
+            lifecycle=lifecycle,
+            resource=resource,
+            group=group or task.lane,
+            task_id=task.id,
+            element_id=task.element_id,
+            **data,
+        )
+
     def next_number(self) -> int:
         """A fresh sequence number; the event that uses it records it as ``n``."""
         return self.state.counter + 1

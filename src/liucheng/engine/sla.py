@@ -209,13 +209,11 @@ def _escalate(
         return
     for task in run.state.active_tasks():
         if task.kind in HUMAN_TASK_KINDS and task.lane != role:
-            run.emit(
+            run.task_event(
                 EventType.TASK_ASSIGNED,
-                activity=task.name,
-                lifecycle=Lifecycle.REASSIGN,
+                task,
+                Lifecycle.REASSIGN,
                 group=role,
-                task_id=task.id,
-                element_id=task.element_id,
                 lane=role,
                 assignee=None,
                 reason=f"escalation level {level}",

@@ -116,14 +116,11 @@ def _after_response(run: Run, flags: dict[str, Any]) -> None:
 
 def _claim(run: Run, task: Task) -> None:
     flags = _first_response(run)
-    run.emit(
+    run.task_event(
         EventType.TASK_CLAIMED,
-        activity=task.name,
-        lifecycle=Lifecycle.START,
+        task,
+        Lifecycle.START,
         resource=run.by,
-        group=task.lane,
-        task_id=task.id,
-        element_id=task.element_id,
         **flags,
     )
     _after_response(run, flags)
@@ -202,14 +199,11 @@ def _release(run: Run, cmd: ReleaseTask) -> None:
         raise InvalidCommandError(f"task {task.id} is not claimed")
     if task.assignee != run.by:
         raise ConflictError(f"task {task.id} is claimed by {task.assignee}, not {run.by}")
-    run.emit(
+    run.task_event(
         EventType.TASK_RELEASED,
-        activity=task.name,
-        lifecycle=Lifecycle.SUSPEND,
+        task,
+        Lifecycle.SUSPEND,
         resource=run.by,
-        group=task.lane,
-        task_id=task.id,
-        element_id=task.element_id,
     )
 
 
@@ -223,14 +217,12 @@ def _reassign(run: Run, cmd: ReassignTask) -> None:
     if cmd.to_group is not None:
         data["lane"] = cmd.to_group
     lifecycle = Lifecycle.ASSIGN if task.assignee is None and cmd.to_user else Lifecycle.REASSIGN
-    run.emit(
+    run.task_event(
         EventType.TASK_ASSIGNED,
-        activity=task.name,
-        lifecycle=lifecycle,
+        task,
+        lifecycle,
         resource=cmd.to_user,
         group=cmd.to_group or task.lane,
-        task_id=task.id,
-        element_id=task.element_id,
         by=run.by,
         **data,
     )
@@ -249,14 +241,11 @@ def _complete(run: Run, cmd: CompleteTask) -> None:
         task = run.state.tasks[task.id]
     form = validate_form(element, cmd.form)
     flags = _first_response(run)
-    run.emit(
+    run.task_event(
         EventType.TASK_COMPLETED,
-        activity=task.name,
-        lifecycle=Lifecycle.COMPLETE,
+        task,
+        Lifecycle.COMPLETE,
         resource=run.by,
-        group=task.lane,
-        task_id=task.id,
-        element_id=task.element_id,
         form=form,
         **flags,
     )
@@ -418,14 +407,10 @@ def _service_task(run: Run, task_id: str) -> tuple[Task, Element]:
 
 def _service_done(run: Run, cmd: CompleteServiceTask) -> None:
     task, _ = _service_task(run, cmd.task_id)
-    run.emit(
+    run.task_event(
         EventType.TASK_COMPLETED,
-        activity=task.name,
-        lifecycle=Lifecycle.COMPLETE,
-        resource=None,
-        group=task.lane,
-        task_id=task.id,
-        element_id=task.element_id,
+        task,
+        Lifecycle.COMPLETE,
         form=dict(cmd.data),
     )
     _leave_task(run, run.state.tasks[task.id])
@@ -437,19 +422,19 @@ def _service_failed(run: Run, cmd: FailServiceTask) -> None:
     retries = element.webhook.retries if element.webhook else 0
     if attempts <= retries:
         retry_at = run.now + timedelta(seconds=RETRY_BASE_S * 2 ** (attempts - 1))
-        run.emit(
+        run.task_event(
             EventType.JOB_FAILED,
-            task_id=task.id,
-            element_id=task.element_id,
+            task,
+            None,
             attempts=attempts,
             error=cmd.error,
             retry_at=retry_at.isoformat(),
         )
     else:
-        run.emit(
+        run.task_event(
             EventType.INCIDENT_RAISED,
-            task_id=task.id,
-            element_id=task.element_id,
+            task,
+            None,
             attempts=attempts,
             error=cmd.error,
         )
@@ -461,13 +446,10 @@ def _child_ended(run: Run, cmd: ChildCaseEnded) -> None:
         raise ConflictError(f"task {task.id} waits for case {task.child_case_id}, not {cmd.child_case_id}")
     element = run.definition.element(task.element_id)
     if cmd.outcome in ("completed", "terminated"):
-        run.emit(
+        run.task_event(
             EventType.TASK_COMPLETED,
-            activity=task.name,
-            lifecycle=Lifecycle.COMPLETE,
-            group=task.lane,
-            task_id=task.id,
-            element_id=task.element_id,
+            task,
+            Lifecycle.COMPLETE,
             form=dict(cmd.data),
             child_outcome=cmd.outcome,
         )
@@ -479,10 +461,10 @@ def _child_ended(run: Run, cmd: ChildCaseEnded) -> None:
                 return
         run.emit(EventType.ESCALATION_THROWN, element_id=element.id, code=cmd.escalation_code, uncaught=True)
     else:
-        run.emit(
+        run.task_event(
             EventType.INCIDENT_RAISED,
-            task_id=task.id,
-            element_id=task.element_id,
+            task,
+            None,
             error=f"called case {cmd.child_case_id} ended {cmd.outcome}",
         )
 
