@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select, update
 
 from liucheng.core.clock import require_aware
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
@@ -30,6 +30,13 @@ _LATEST = (
 )
 _GET_DEFINITION = select(*pd.c).where(pd.c.key == bindparam("key"), pd.c.version == bindparam("version"))
 _MAX_VERSION = select(func.max(pd.c.version)).where(pd.c.key == bindparam("key"))
+
+
+def _put(connection: Connection, key: Column[Any], ident: str, **values: Any) -> None:
+    """Set the row whose ``key`` is ``ident`` to ``values``, adding it if it is not there."""
+    table = key.table
+    if connection.execute(update(table).where(key == ident).values(**values)).rowcount == 0:
+        connection.execute(insert(table), {key.name: ident, **values})
 
 
 class DefinitionRepository:
@@ -168,8 +175,7 @@ class CalendarRepository:
         self._conn = connection
 
     def put(self, name: str, config: dict[str, Any]) -> None:
-        if self._conn.execute(update(cal).where(cal.c.name == name).values(config=config)).rowcount == 0:
-            self._conn.execute(insert(cal), {"name": name, "config": config})
+        _put(self._conn, cal.c.name, name, config=config)
 
     def get(self, name: str) -> dict[str, Any]:
         config = self._conn.execute(select(cal.c.config).where(cal.c.name == name)).scalar_one_or_none()
@@ -188,9 +194,7 @@ class SlaPolicyRepository:
         self._conn = connection
 
     def put(self, name: str, config: dict[str, Any], *, process_key: str | None = None) -> None:
-        values = {"config": config, "process_key": process_key}
-        if self._conn.execute(update(sp).where(sp.c.name == name).values(**values)).rowcount == 0:
-            self._conn.execute(insert(sp), {"name": name, **values})
+        _put(self._conn, sp.c.name, name, config=config, process_key=process_key)
 
     def get(self, name: str) -> dict[str, Any]:
         config = self._conn.execute(select(sp.c.config).where(sp.c.name == name)).scalar_one_or_none()
@@ -213,8 +217,7 @@ class AssignmentRuleRepository:
         self._conn = connection
 
     def put(self, queue: str, strategy: str) -> None:
-        if self._conn.execute(update(ar).where(ar.c.queue == queue).values(strategy=strategy)).rowcount == 0:
-            self._conn.execute(insert(ar), {"queue": queue, "strategy": strategy})
+        _put(self._conn, ar.c.queue, queue, strategy=strategy)
 
     def list(self) -> dict[str, str]:
         return dict(self._conn.execute(select(ar.c.queue, ar.c.strategy).order_by(ar.c.queue)).all())
@@ -227,8 +230,7 @@ class SettingRepository:
         self._conn = connection
 
     def put(self, name: str, value: Any) -> None:
-        if self._conn.execute(update(st).where(st.c.name == name).values(value=value)).rowcount == 0:
-            self._conn.execute(insert(st), {"name": name, "value": value})
+        _put(self._conn, st.c.name, name, value=value)
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self._conn.execute(select(st.c.value).where(st.c.name == name)).scalar_one_or_none()
