@@ -131,13 +131,14 @@ def test_case_list_filters_and_pages(store: Store) -> None:
 
 def test_definitions_keep_every_version(store: Store) -> None:
     with store.unit_of_work() as uow:
-        assert uow.definitions.latest("ticket") is None
+        assert uow.definitions.latest_version("ticket") is None
         uow.definitions.add("ticket", 1, "Ticket", "<xml v1/>", "h1", T0, "ann")
         uow.definitions.add("ticket", 2, "Ticket", "<xml v2/>", "h2", T0 + timedelta(days=1), "bob")
         with pytest.raises(ConflictError, match="version 3"):
             uow.definitions.add("ticket", 2, "Ticket", "<xml/>", "h3", T0, "bob")
     with store.unit_of_work() as uow:
-        assert uow.definitions.latest("ticket") == (2, "<xml v2/>")
+        assert uow.definitions.latest_version("ticket") == 2
+        assert uow.definitions.get("ticket", 2).source == "<xml v2/>"
         first = uow.definitions.get("ticket", 1)
         assert (first.source, first.deployed_by, first.deployed_at) == ("<xml v1/>", "ann", T0)
         assert [(d.key, d.version) for d in uow.definitions.list()] == [("ticket", 1), ("ticket", 2)]

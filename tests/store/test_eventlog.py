@@ -108,7 +108,7 @@ def test_iter_all_streams_200k_events_in_bounded_memory(store: Store) -> None:
     for chunk in range(PER_CASE // 50):
         batch = [_comment(f"C-{c:03d}", chunk * 50 + i) for i in range(50) for c in range(N_CASES)]
         with store.unit_of_work() as uow:
-            uow.events.append_quiet(batch)
+            uow.events.append(batch)
     total = N_CASES * (PER_CASE + 1)
 
     with store.unit_of_work(read_only=True) as uow:

@@ -27,7 +27,6 @@ _COLUMNS = (
     t.c.element_id,
     t.c.data,
 )
-_APPEND = insert(t)
 _APPEND_RETURNING = insert(t).returning(t.c.seq, sort_by_parameter_order=True)
 _FOR_CASE = select(*_COLUMNS).where(t.c.case_id == bindparam("case_id")).order_by(t.c.seq)
 _MAX_SEQ = select(func.coalesce(func.max(t.c.seq), 0))
@@ -77,13 +76,6 @@ class EventRepository:
         if not params:
             return []
         return list(self._conn.execute(_APPEND_RETURNING, params).scalars())
-
-    def append_quiet(self, events: Iterable[Event]) -> int:
-        """Append without asking the database for the new ``seq`` numbers; returns how many."""
-        params = [event_params(e) for e in events]
-        if params:
-            self._conn.execute(_APPEND, params)
-        return len(params)
 
     def for_case(self, case_id: str) -> list[Event]:
         rows = self._conn.execute(_FOR_CASE, {"case_id": case_id})

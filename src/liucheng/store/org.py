@@ -22,12 +22,6 @@ from liucheng.store.tables import users as us
 
 GROUP_KINDS = ("role", "department", "team")
 
-_LATEST = (
-    select(pd.c.version, pd.c.source)
-    .where(pd.c.key == bindparam("key"))
-    .order_by(pd.c.version.desc())
-    .limit(1)
-)
 _GET_DEFINITION = select(*pd.c).where(pd.c.key == bindparam("key"), pd.c.version == bindparam("version"))
 _MAX_VERSION = select(func.max(pd.c.version)).where(pd.c.key == bindparam("key"))
 
@@ -46,11 +40,6 @@ class DefinitionRepository:
     def latest_version(self, key: str) -> int | None:
         """The newest deployed version of ``key`` (without reading its source)."""
         return self._conn.execute(_MAX_VERSION, {"key": key}).scalar_one()
-
-    def latest(self, key: str) -> tuple[int, str] | None:
-        """``(version, source)`` of the newest deployed version of ``key``."""
-        row = self._conn.execute(_LATEST, {"key": key}).one_or_none()
-        return None if row is None else (row[0], row[1])
 
     def get(self, key: str, version: int) -> DefinitionRow:
         row = self._conn.execute(_GET_DEFINITION, {"key": key, "version": version}).one_or_none()
