@@ -1,0 +1,2 @@
+"""Workforce planning for contact centres: forecasting, Erlang B/C/A staffing, shift scheduling
+and rostering, adherence and attendance."""
