@@ -88,9 +88,18 @@ def liucheng_definition() -> ProcessDefinition:
 
 
 def drive_liucheng_in_memory(
-    ctx: EngineContext, clock: FrozenClock, *, case_id: str, amount: int, keep: Callable[[str, bytes], None]
+    ctx: EngineContext,
+    clock: FrozenClock,
+    *,
+    case_id: str,
+    amount: int,
+    keep: Callable[[str, bytes], None],
+    claim: bool = False,
 ) -> list[str]:
-    """The engine alone: ``step`` plus ``encode_state`` per command, no database (cf. Spiff + memory)."""
+    """The engine alone: ``step`` plus ``encode_state`` per command, no database (cf. Spiff + memory).
+
+    As in ``drive_liucheng_case``, ``complete`` claims the task on the way unless ``claim`` asks
+    for a separate claim step first (two steps and two encodings per task)."""
     state, _ = step(None, OpenCase(case_id=case_id, process_key=PROCESS_KEY), clock.now(), ctx)
     keep(case_id, encode_state(state))
     done: list[str] = []
@@ -98,10 +107,9 @@ def drive_liucheng_in_memory(
         tasks = state.active_tasks()
         if tasks:
             task = tasks[0]
-            commands: list[Any] = [
-                ClaimTask(task_id=task.id, by=USER),
-                CompleteTask(task_id=task.id, by=USER, form=_form(task.element_id, amount)),
-            ]
+            commands: list[Any] = [CompleteTask(task_id=task.id, by=USER, form=_form(task.element_id, amount))]
+            if claim:
+                commands.insert(0, ClaimTask(task_id=task.id, by=USER))
             done.append(task.element_id)
         else:
             clock.advance(TIMER_STEP)
@@ -109,7 +117,8 @@ def drive_liucheng_in_memory(
             if not commands:
                 raise RuntimeError(f"case {case_id} waits with no task and no due timer")
         for command in commands:
-            state, _ = step(state, command, clock.now(), ctx)
+            # The driver keeps only the result, as an application holding the case in memory would.
+            state, _ = step(state, command, clock.now(), ctx, owned=True)
             keep(case_id, encode_state(state))
     return done
 

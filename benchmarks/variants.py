@@ -163,7 +163,7 @@ def liucheng_db(kind: str, *, cases: int, repeats: int, pg_url: str, claim: bool
             return _measure(_liucheng_runner(store, claim=claim), cases=cases, repeats=repeats)
 
 
-def liucheng_memory(*, cases: int, repeats: int, pg_url: str) -> dict[str, Any]:
+def liucheng_memory(*, cases: int, repeats: int, pg_url: str, claim: bool = False) -> dict[str, Any]:
     definitions = Definitions()
     definitions.add(liucheng_definition())
     ctx = EngineContext(definitions=definitions)
@@ -172,7 +172,9 @@ def liucheng_memory(*, cases: int, repeats: int, pg_url: str) -> dict[str, Any]:
 
     def run(case_id: str, n: int) -> list[str]:
         amount = amount_for(n)
-        return drive_liucheng_in_memory(ctx, clock, case_id=case_id, amount=amount, keep=kept.__setitem__)
+        return drive_liucheng_in_memory(
+            ctx, clock, case_id=case_id, amount=amount, keep=kept.__setitem__, claim=claim
+        )
 
     return _measure(run, cases=cases, repeats=repeats)
 
@@ -258,6 +260,9 @@ class Variant:
 
 VARIANTS: dict[str, Variant] = {
     "liucheng-memory": Variant("liucheng", "none (step + encode state)", 0, liucheng_memory),
+    "liucheng-memory-claim": Variant(
+        "liucheng", "none, claim then complete", 0, partial(liucheng_memory, claim=True)
+    ),
     "liucheng-sqlite": Variant("liucheng", "SQLite", 8, partial(liucheng_db, "sqlite")),
     "liucheng-pg": Variant("liucheng", "PostgreSQL", 8, partial(liucheng_db, "postgres")),
     "liucheng-pg-claim": Variant(

@@ -61,7 +61,8 @@ def test_both_engines_complete_the_same_six_tasks(tmp_path: Path, amount: int) -
     assert restored.is_completed()
 
 
-def test_engine_alone_takes_the_path_the_services_take() -> None:
+@pytest.mark.parametrize("claim", [False, True])
+def test_engine_alone_takes_the_path_the_services_take(claim: bool) -> None:
     definitions = Definitions()
     definitions.add(liucheng_definition())
     ctx = EngineContext(definitions=definitions)
@@ -69,7 +70,7 @@ def test_engine_alone_takes_the_path_the_services_take() -> None:
     for n in range(4):
         amount = amount_for(n)
         path = drive_liucheng_in_memory(
-            ctx, FrozenClock(T0), case_id=f"M-{n}", amount=amount, keep=kept.__setitem__
+            ctx, FrozenClock(T0), case_id=f"M-{n}", amount=amount, keep=kept.__setitem__, claim=claim
         )
         assert path == expected_path(amount)
     assert sorted(kept) == ["M-0", "M-1", "M-2", "M-3"]

@@ -169,14 +169,15 @@ def test_replay_rebuilds_state_and_save_restore_changes_nothing(data, process, n
             assert encode_state(live) == before
             # ... and the restored copy must refuse it the same way
             try:
-                step(restored, command, now, CTX)
+                step(decode_state(encode_state(restored)), command, now, CTX, owned=True)
             except LiuchengError as exc2:
                 assert type(exc2) is type(exc) and str(exc2) == str(exc)
             else:
                 raise AssertionError("restored state accepted a command the live one refused") from exc
             continue
         assert encode_state(live) == before, "step mutated its input"
-        restored_next, restored_events = step(restored, command, now, CTX)
+        # The restored copy is handed over (owned): working in place must give the same result.
+        restored_next, restored_events = step(restored, command, now, CTX, owned=True)
         assert restored_events == live_events
         assert encode_state(restored_next) == encode_state(live_next)
         live, log = live_next, log + live_events

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from liucheng.core.errors import ConflictError, NotFoundError, ValidationError
-from liucheng.engine import AddComment, CompleteServiceTask, FireTimer, replay
+from liucheng.engine import AddComment, ClaimTask, CompleteServiceTask, FireTimer, replay, step
 from liucheng.store import StaleCaseError, Store
-from tests.store.engine_cases import T0, apply, open_case, task_id, work_through
+from tests.store.engine_cases import CTX, T0, apply, open_case, task_id, work_through
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -81,13 +81,21 @@ def test_save_with_a_stale_version_changes_nothing(store: Store) -> None:
     with store.unit_of_work() as uow:
         apply(uow, "C-1", AddComment(text="one", by="ann"), T0)
     with store.unit_of_work() as uow:
+        before = [e.type for e in uow.events.for_case("C-1")]
+        tasks_before = uow.tasks.list(status="open")
         state = uow.cases.get("C-1")
+        # A real step's writes (an event, a claimed task row) on top of a stale version.
+        stale_state, stale_events = step(state, ClaimTask(task_id=task_id(state, "register"), by="bob"), T0, CTX)
         with pytest.raises(StaleCaseError) as caught:
-            uow.cases.save(state, [], expected_version=1, now=T0)
+            uow.cases.save(stale_state, stale_events, expected_version=1, now=T0)
+        # Nothing of it was written, and the transaction is still usable (PostgreSQL included).
+        assert [e.type for e in uow.events.for_case("C-1")] == before
+        assert uow.tasks.list(status="open") == tasks_before
     assert caught.value.expected_version == 1 and caught.value.actual_version == 2
     assert isinstance(caught.value, ConflictError) and "reload" in (caught.value.hint or "")
     with store.unit_of_work() as uow:
         assert uow.cases.list()[0].row_version == 2
+        assert [e.type for e in uow.events.for_case("C-1")] == before
 
 
 def test_errors_name_what_is_wrong(store: Store) -> None:
@@ -99,10 +107,14 @@ def test_errors_name_what_is_wrong(store: Store) -> None:
             uow.cases.get_for_update("C-404")
         with pytest.raises(NotFoundError):
             uow.tasks.get("nope")
+        opened = len(uow.events.for_case("C-1"))
         with pytest.raises(ConflictError, match="already exists"):
             open_case(uow, "C-1", T0)
-        # The transaction is still usable after the refused insert (PostgreSQL included).
+        # The transaction is still usable after the refused insert (PostgreSQL included), and
+        # the second opening wrote none of its events or task rows.
         assert uow.cases.exists("C-1")
+        assert len(uow.events.for_case("C-1")) == opened
+        assert len(uow.tasks.list(status="open")) == 1
     with pytest.raises(ValidationError, match="naive"), store.unit_of_work() as uow:
         open_case(uow, "C-2", T0.replace(tzinfo=None))
     with store.unit_of_work() as uow:

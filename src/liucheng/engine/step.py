@@ -42,11 +42,15 @@ MAX_CASE_ID = 64
 MAX_CUSTOMER = 200
 
 
-def step(state: CaseState | None, command: Command, now: datetime, ctx: EngineContext) -> tuple[CaseState, list[Event]]:
+def step(
+    state: CaseState | None, command: Command, now: datetime, ctx: EngineContext, *, owned: bool = False
+) -> tuple[CaseState, list[Event]]:
     """Apply ``command`` at ``now``; return the new state and the events that led to it.
 
-    ``state`` is not modified. Folding the returned events onto ``state`` with ``evolve`` gives
-    the returned state.
+    ``state`` is not modified: the engine works on a deep copy. Folding the returned events onto
+    ``state`` with ``evolve`` gives the returned state. A caller that hands its state over
+    (``owned=True``: it was just decoded from storage, or the caller keeps only the result) saves
+    that copy; the state passed in must then not be used again, whether ``step`` returns or raises.
     """
     now = require_aware(now, "now")
     if isinstance(command, OpenCase):
@@ -58,7 +62,7 @@ def step(state: CaseState | None, command: Command, now: datetime, ctx: EngineCo
         if state is None:
             raise InvalidCommandError(f"{type(command).__name__} needs an existing case")
         definition = ctx.definitions(state.process_key, state.process_version)
-        run = Run(clone_state(state), ctx, now, command.by, definition)
+        run = Run(state if owned else clone_state(state), ctx, now, command.by, definition)
         handler = _HANDLERS.get(type(command))
         if handler is None:
             raise InvalidCommandError(f"unknown command {type(command).__name__}")

@@ -77,7 +77,8 @@ def run_command(
             uow.cases.insert(state, events, now)
         else:
             current, version = uow.cases.get_for_update(target)
-            state, events = step(current, cmd, now, ctx)
+            # Freshly decoded and used for nothing else: the engine may work on it directly.
+            state, events = step(current, cmd, now, ctx, owned=True)
             uow.cases.save(state, events, expected_version=version, now=now)
         if observe is not None:
             observe(state, events)

@@ -2,9 +2,10 @@
 
 Loading a case for update and writing what a step produced (the case row, its events, the task
 and timer projections) run several times per command, so they skip SQLAlchemy's per-execution
-work. On PostgreSQL the writes travel in one round trip (psycopg pipeline mode); on SQLite they
-are ``executemany`` calls on the sqlite3 cursor. The statements mirror the SQLAlchemy ones in
-``cases.py``, and the shared storage test suite checks both databases through this path.
+work. On PostgreSQL a step's writes are one statement (data-modifying common table expressions,
+prepared once per shape); on SQLite they are ``executemany`` calls on the sqlite3 cursor. The
+statements mirror the SQLAlchemy ones in ``cases.py``, and the shared storage test suite checks
+both databases through this path.
 """
 
 from __future__ import annotations
@@ -38,13 +39,10 @@ class _Sql:
     delete_stray_timers: str
 
 
-def _statements(param: str, *, for_update: str, not_in: str) -> _Sql:
-    def p(name: str) -> str:
-        return param.format(name)
-
+def _sqlite_statements() -> _Sql:
     def upsert(table: Table, key: str, *, update: bool = True, returning: str | None = None) -> str:
         names = [c.name for c in table.c]
-        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(p(n) for n in names)}) "
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
         sql += f"ON CONFLICT ({key}) DO "
         if update:
             sql += "UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
@@ -53,30 +51,32 @@ def _statements(param: str, *, for_update: str, not_in: str) -> _Sql:
         return sql + (f" RETURNING {returning}" if returning else "")
 
     event_columns = [c.name for c in events.c if c.name != "seq"]
-    summary = ("status", "category", "priority", "customer", "title", "closed_at", "updated_at", "state")
     return _Sql(
-        get_for_update=f"SELECT state, row_version FROM cases WHERE case_id = {p('case_id')}{for_update}",
+        get_for_update="SELECT state, row_version FROM cases WHERE case_id = :case_id",
         save=(
             "UPDATE cases SET "
-            + ", ".join(f"{n} = {p(n)}" for n in summary)
-            + f", row_version = row_version + 1, event_count = event_count + {p('b_added')} "
-            f"WHERE case_id = {p('b_case_id')} AND row_version = {p('b_expected')}"
+            + ", ".join(f"{n} = :{n}" for n in _CASE_SUMMARY)
+            + ", row_version = row_version + 1, event_count = event_count + :b_added "
+            "WHERE case_id = :b_case_id AND row_version = :b_expected"
         ),
         insert_case=upsert(cases, "case_id", update=False, returning="case_id"),
         insert_event=(
-            f"INSERT INTO events ({', '.join(event_columns)}) VALUES ({', '.join(p(n) for n in event_columns)})"
+            f"INSERT INTO events ({', '.join(event_columns)}) VALUES ({', '.join(':' + n for n in event_columns)})"
         ),
         upsert_task=upsert(tasks, "task_id"),
         upsert_timer=upsert(timers, "timer_id"),
-        delete_task=f"DELETE FROM tasks WHERE task_id = {p('id')}",
-        delete_timer=f"DELETE FROM timers WHERE timer_id = {p('id')}",
-        delete_stray_timers=f"DELETE FROM timers WHERE case_id = {p('case_id')} AND {not_in}",
+        delete_task="DELETE FROM tasks WHERE task_id = :id",
+        delete_timer="DELETE FROM timers WHERE timer_id = :id",
+        # SQLite cannot bind a list: the stray-timer delete keeps the timers named in a JSON array.
+        delete_stray_timers=(
+            "DELETE FROM timers WHERE case_id = :case_id AND timer_id NOT IN (SELECT value FROM json_each(:keep))"
+        ),
     )
 
 
-_PG = _statements("%({})s", for_update=" FOR UPDATE", not_in="NOT (timer_id = ANY(%(keep)s))")
-# SQLite cannot bind a list: the stray-timer delete keeps the timers named in a JSON array.
-_SQLITE = _statements(":{}", for_update="", not_in="timer_id NOT IN (SELECT value FROM json_each(:keep))")
+_CASE_SUMMARY = ("status", "category", "priority", "customer", "title", "closed_at", "updated_at", "state")
+_SQLITE = _sqlite_statements()
+_PG_GET_FOR_UPDATE = "SELECT state, row_version FROM cases WHERE case_id = %(case_id)s FOR UPDATE"
 
 
 def _driver(connection: Connection) -> Any:
@@ -103,7 +103,7 @@ def _rows_for(dialect: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str
 def fetch_for_update(connection: Connection, case_id: str) -> tuple[bytes, int] | None:
     if connection.dialect.name == "postgresql":
         with _driver(connection).cursor() as cur:
-            cur.execute(_PG.get_for_update, {"case_id": case_id}, prepare=True)
+            cur.execute(_PG_GET_FOR_UPDATE, {"case_id": case_id}, prepare=True)
             row = cur.fetchone()
     else:
         cur = _driver(connection).execute(_SQLITE.get_for_update, {"case_id": case_id})
@@ -127,65 +127,150 @@ def write_step(
 ) -> int:
     """Write one step; returns how many case rows the insert or the versioned update touched."""
     dialect = connection.dialect.name
-    sql = _PG if dialect == "postgresql" else _SQLITE
     [case_row] = _rows_for(dialect, [case_row])
-    # (statement, rows) after the case row, the same on both databases
-    rest: list[tuple[str, list[dict[str, Any]]]] = [
-        (sql.insert_event, _rows_for(dialect, event_rows)),
-        (sql.upsert_task, _rows_for(dialect, task_rows)),
+    event_rows, task_rows, timer_rows = (_rows_for(dialect, rows) for rows in (event_rows, task_rows, timer_rows))
+    if dialect == "postgresql":
+        return _write_pg(
+            _driver(connection),
+            insert=insert,
+            case_row=case_row,
+            event_rows=event_rows,
+            task_rows=task_rows,
+            gone_tasks=gone_tasks,
+            timer_rows=timer_rows,
+            gone_timers=gone_timers,
+            stray=None if stray_keep is None else (case_id, list(stray_keep)),
+        )
+    sql = _SQLITE
+    rest: list[tuple[str, Sequence[dict[str, Any]]]] = [
+        (sql.insert_event, event_rows),
+        (sql.upsert_task, task_rows),
         (sql.delete_task, [{"id": i} for i in gone_tasks]),
-        (sql.upsert_timer, _rows_for(dialect, timer_rows)),
+        (sql.upsert_timer, timer_rows),
         (sql.delete_timer, [{"id": i} for i in gone_timers]),
     ]
     if stray_keep is not None:
-        keep: Any = list(stray_keep) if dialect == "postgresql" else json.dumps(list(stray_keep))
-        rest.append((sql.delete_stray_timers, [{"case_id": case_id, "keep": keep}]))
+        rest.append((sql.delete_stray_timers, [{"case_id": case_id, "keep": json.dumps(list(stray_keep))}]))
     head_sql = sql.insert_case if insert else sql.save
-    if dialect == "postgresql":
-        return _write_pg(_driver(connection), head_sql, case_row, insert, rest)
     return _write_sqlite(_driver(connection), head_sql, case_row, insert, rest)
 
 
-_EVENT_COLUMNS = [c.name for c in events.c if c.name != "seq"]
-_MULTI_INSERT: dict[int, str] = {}
+# -- PostgreSQL: a step's writes as one statement ------------------------------------------------
+# The case row is written by the first common table expression; every other write is guarded by
+# ``EXISTS (SELECT 1 FROM head)``, so a stale version or a taken case id writes nothing at all
+# (the caller raises and the transaction stays usable). One statement instead of five: one
+# parse/bind/execute on the server and one parameter list on the client. Its text depends only on
+# the shape of the step (how many events, tasks, timers), so each shape is prepared once per
+# connection.
+_CASE_COLUMNS = tuple(col.name for col in cases.c)
+_EVENT_COLUMNS = tuple(col.name for col in events.c if col.name != "seq")
+_TASK_COLUMNS = tuple(col.name for col in tasks.c)
+_TIMER_COLUMNS = tuple(col.name for col in timers.c)
+_GUARD = "EXISTS (SELECT 1 FROM head)"
 
 
-def _insert_events_pg(n: int) -> str:
-    """One INSERT with ``n`` rows of values: one statement for the server instead of ``n``."""
-    sql = _MULTI_INSERT.get(n)
-    if sql is None:
-        row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
-        sql = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES " + ", ".join([row] * n)
-        _MULTI_INSERT[n] = sql
+def _pg_types(table: Table, names: Sequence[str]) -> list[str]:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    return [table.c[name].type.compile(dialect=dialect) for name in names]
+
+
+def _guarded_insert(table: Table, names: Sequence[str], n: int, conflict: str) -> str:
+    """``INSERT ... SELECT`` of ``n`` typed rows of parameters, only when the head wrote its row."""
+    row = "(" + ", ".join(f"%s::{t}" for t in _pg_types(table, names)) + ")"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM (VALUES {', '.join([row] * n)}) AS v "
+        f"WHERE {_GUARD}"
+    )
+    if conflict:
+        key = conflict
+        sql += f" ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names if c != key)
     return sql
 
 
-def _write_pg(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, rest: list) -> int:
-    """All of it in one round trip: psycopg's pipeline mode sends, then syncs once."""
+_STEP_SQL: dict[tuple[int, ...], str] = {}
+
+
+def _step_sql(shape: tuple[int, ...]) -> str:
+    sql = _STEP_SQL.get(shape)
+    if sql is not None:
+        return sql
+    insert, n_events, n_tasks, gone_tasks, n_timers, gone_timers, stray = shape
+    if insert:
+        head = (
+            f"INSERT INTO cases ({', '.join(_CASE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_CASE_COLUMNS))}) "
+            "ON CONFLICT (case_id) DO NOTHING RETURNING 1"
+        )
+    else:
+        head = (
+            "UPDATE cases SET " + ", ".join(f"{n} = %s" for n in _CASE_SUMMARY)
+            + ", row_version = row_version + 1, event_count = event_count + %s "
+            "WHERE case_id = %s AND row_version = %s RETURNING 1"
+        )
+    parts = [f"head AS ({head})"]
+    if n_events:
+        parts.append(f"ev AS ({_guarded_insert(events, _EVENT_COLUMNS, n_events, '')})")
+    if n_tasks:
+        parts.append(f"tk AS ({_guarded_insert(tasks, _TASK_COLUMNS, n_tasks, 'task_id')})")
+    if gone_tasks:
+        parts.append(f"tkd AS (DELETE FROM tasks WHERE task_id = ANY(%s::varchar[]) AND {_GUARD})")
+    if n_timers:
+        parts.append(f"tm AS ({_guarded_insert(timers, _TIMER_COLUMNS, n_timers, 'timer_id')})")
+    if gone_timers:
+        parts.append(f"tmd AS (DELETE FROM timers WHERE timer_id = ANY(%s::varchar[]) AND {_GUARD})")
+    if stray:
+        # Disjoint from the timers written above: those are all in the kept list.
+        parts.append(
+            "tms AS (DELETE FROM timers WHERE case_id = %s AND NOT (timer_id = ANY(%s::varchar[])) "
+            f"AND {_GUARD})"
+        )
+    sql = "WITH " + ", ".join(parts) + " SELECT count(*) FROM head"
+    _STEP_SQL[shape] = sql
+    return sql
+
+
+def _write_pg(
+    conn: Any,
+    *,
+    insert: bool,
+    case_row: dict[str, Any],
+    event_rows: Sequence[dict[str, Any]],
+    task_rows: Sequence[dict[str, Any]],
+    gone_tasks: Sequence[str],
+    timer_rows: Sequence[dict[str, Any]],
+    gone_timers: Sequence[str],
+    stray: tuple[str, list[str]] | None,
+) -> int:
     import psycopg
 
-    head, cur = conn.cursor(), conn.cursor()
+    if insert:
+        params: list[Any] = [case_row[name] for name in _CASE_COLUMNS]
+    else:
+        params = [case_row[name] for name in _CASE_SUMMARY]
+        params += [case_row["b_added"], case_row["b_case_id"], case_row["b_expected"]]
+    params += [row[name] for row in event_rows for name in _EVENT_COLUMNS]
+    params += [row[name] for row in task_rows for name in _TASK_COLUMNS]
+    if gone_tasks:
+        params.append(list(gone_tasks))
+    params += [row[name] for row in timer_rows for name in _TIMER_COLUMNS]
+    if gone_timers:
+        params.append(list(gone_timers))
+    if stray is not None:
+        params += [stray[0], stray[1]]
+    shape = (
+        int(insert), len(event_rows), len(task_rows), int(bool(gone_tasks)),
+        len(timer_rows), int(bool(gone_timers)), int(stray is not None),
+    )
+    cur = conn.cursor()
     try:
         try:
-            with conn.pipeline():
-                head.execute(head_sql, case_row, prepare=True)
-                for statement, rows in rest:
-                    if not rows:
-                        continue
-                    if statement is _PG.insert_event:
-                        values = [row[name] for row in rows for name in _EVENT_COLUMNS]
-                        cur.execute(_insert_events_pg(len(rows)), values, prepare=True)
-                    elif len(rows) == 1:  # the usual case: executemany costs more for one row
-                        cur.execute(statement, rows[0], prepare=True)
-                    else:
-                        cur.executemany(statement, rows)
+            cur.execute(_step_sql(shape), params, prepare=True)
         except psycopg.errors.IntegrityError as exc:
             raise _refused(exc) from exc
-        if insert:
-            return 1 if head.fetchone() is not None else 0
-        return head.rowcount
+        row = cur.fetchone()
+        return 0 if row is None else int(row[0])
     finally:
-        head.close()
         cur.close()
 
 
