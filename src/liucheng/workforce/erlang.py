@@ -180,17 +180,24 @@ class ErlangA:
         Exactly ``(n/a) [P(b+1, y) - P(b+1, y e^{-r t})] / P(b, y)``: the caller is answered
         within ``t`` only if an agent frees up before both ``t`` and its own patience.
         """
-        b, y = self._b, self._y
-        t = np.broadcast_to(np.asarray(t, dtype=float), b.shape)
-        z = np.exp(-self.r * t)
+        m, t = self._broadcast(t)
+        b, y = m._b, m._y
+        z = np.exp(-m.r * t)
         with np.errstate(all="ignore"):
             p = special.gammainc(b, y)
-            closed = (self.n / self.a) * (special.gammainc(b + 1.0, y) - special.gammainc(b + 1.0, y * z)) / p
+            closed = (m.n / m.a) * (special.gammainc(b + 1.0, y) - special.gammainc(b + 1.0, y * z)) / p
         fallback = p < _TINY
         if fallback.any():
             closed = np.array(closed, dtype=float)
-            closed[fallback] = self._answered_within_quadrature(fallback, t[fallback])
+            closed[fallback] = m._answered_within_quadrature(fallback, t[fallback])
         return np.clip(closed, 0.0, 1.0)
+
+    def _broadcast(self, t: ArrayLike) -> tuple[ErlangA, FloatArray]:
+        """This model and ``t`` broadcast to one shape, so ``t`` may be a grid of target times."""
+        n, a, r, log_inv_b, log_s, t = np.broadcast_arrays(
+            self.n, self.a, self.r, self.log_inv_b, self.log_s, np.asarray(t, dtype=float)
+        )
+        return ErlangA(n=n, a=a, r=r, log_inv_b=log_inv_b, log_s=log_s), t
 
     def _answered_within_quadrature(self, mask: NDArray[np.bool_], t: FloatArray) -> FloatArray:
         """The same quantity as answered-ever minus the mass answered after ``t``, by quadrature."""
@@ -210,17 +217,17 @@ class ErlangA:
 
     def abandon_within_given_wait(self, s: ArrayLike) -> FloatArray:
         """P(abandon before ``s`` | wait), ``s`` in mean handle times (short abandons)."""
-        b, y = self._b, self._y
-        s = np.broadcast_to(np.asarray(s, dtype=float), b.shape)
-        z = np.exp(-self.r * s)
+        m, s = self._broadcast(s)
+        b, y = m._b, m._y
+        z = np.exp(-m.r * s)
         with np.errstate(all="ignore"):
             p = special.gammainc(b, y)
-            late = (z * special.gammainc(b, y * z) - (self.n / self.a) * special.gammainc(b + 1.0, y * z)) / p
+            late = (z * special.gammainc(b, y * z) - (m.n / m.a) * special.gammainc(b + 1.0, y * z)) / p
         fallback = p < _TINY
         if fallback.any():
             late = np.array(late, dtype=float)
-            late[fallback] = self._late_abandon_quadrature(fallback, s[fallback])
-        return np.clip(self.abandon_given_wait - late, 0.0, 1.0)
+            late[fallback] = m._late_abandon_quadrature(fallback, s[fallback])
+        return np.clip(m.abandon_given_wait - late, 0.0, 1.0)
 
     def _late_abandon_quadrature(self, mask: NDArray[np.bool_], s: FloatArray) -> FloatArray:
         """``int_T^inf e^-u e^{y(1-e^{-u/b})} (z - e^{-u/b}) du / S`` with ``T = n s``."""
@@ -238,8 +245,9 @@ class ErlangA:
 
     def service_level(self, t: ArrayLike) -> FloatArray:
         """Share of all arrivals answered within ``t`` (mean handle times); abandons count as missed."""
-        pw = self.p_wait
-        return np.clip(1.0 - pw + pw * self.answered_within_given_wait(t), 0.0, 1.0)
+        m, t = self._broadcast(t)
+        pw = m.p_wait
+        return np.clip(1.0 - pw + pw * m.answered_within_given_wait(t), 0.0, 1.0)
 
     @property
     def wait_answered(self) -> FloatArray:
