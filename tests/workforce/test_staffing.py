@@ -82,6 +82,23 @@ def test_conventions_order_the_requirement() -> None:
     assert np.any(need["all_arrivals"] > need["answered_only"])
 
 
+def test_convention_given_by_name_is_the_convention() -> None:
+    kw = {"interval_s": 900, "aht_s": 240, "patience_s": 60.0}
+    by_name = StaffingTargets(service_level=0.8, convention="answered_only")
+    by_enum = StaffingTargets(service_level=0.8, convention=ServiceLevelConvention.ANSWERED_ONLY)
+    assert by_name == by_enum
+    volume = _day_profile()
+    assert np.array_equal(
+        required_agents(volume, targets=by_name, **kw).agents, required_agents(volume, targets=by_enum, **kw).agents
+    )
+
+
+def test_unstable_erlang_c_reports_no_service() -> None:
+    m = queue_measures([9, 10], volume=100, interval_s=1800, aht_s=180)
+    assert m.p_wait.tolist() == [1.0, 1.0] and m.service_level.tolist() == [0.0, 0.0]
+    assert np.all(np.isinf(m.asa_s)) and np.all(np.isinf(m.queue_length))
+
+
 def test_zero_volume_needs_nobody() -> None:
     r = required_agents([0, 10], interval_s=900, aht_s=240, targets=StaffingTargets(service_level=0.8))
     assert r.agents[0] == 0 and r.agents[1] >= 1
@@ -117,6 +134,19 @@ def test_pooling_never_needs_more_than_separate_queues() -> None:
     assert np.all(m.service_level >= 0.9) and np.all(m.asa_s <= 10)
 
 
+def test_pooling_with_abandonment_uses_the_mean_abandonment_rate() -> None:
+    volume = _day_profile()[::4]
+    targets = StaffingTargets(service_level=0.8, target_s=20)
+    queues = [QueueDemand("a", volume, 240, targets, 120.0), QueueDemand("b", volume, 240, targets, 360.0)]
+    result = pooled_vs_separate(queues, interval_s=900)
+    # Equal volumes: abandonment rate (1/120 + 1/360) / 2, i.e. mean patience 180 s.
+    alone = required_agents(2 * volume, interval_s=900, aht_s=240, targets=targets, patience_s=180.0)
+    assert np.array_equal(result.pooled.agents, alone.agents)
+    assert np.all(result.pooling_gain >= 0)
+    with pytest.raises(ValidationError, match="patience"):
+        pooled_vs_separate([queues[0], QueueDemand("c", volume, 240, targets)], interval_s=900)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "where"),
     [
@@ -142,6 +172,7 @@ def test_bad_inputs_name_the_parameter(kwargs: dict, where: str) -> None:
         ({"service_level": 0.8, "target_s": -1}, "targets.target_s"),
         ({"max_abandon_rate": 0.0}, "targets.max_abandon_rate"),
         ({}, "targets"),
+        ({"service_level": 0.8, "convention": "most"}, "targets.convention"),
     ],
 )
 def test_bad_targets_name_the_field(kwargs: dict, where: str) -> None:

@@ -60,6 +60,13 @@ class StaffingTargets:
     max_occupancy: float | None = None
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "convention", ServiceLevelConvention(self.convention))
+        except ValueError:
+            names = ", ".join(c.value for c in ServiceLevelConvention)
+            raise ValidationError(
+                f"unknown convention {self.convention!r}", where="targets.convention", hint=f"use one of {names}"
+            ) from None
         if self.service_level is not None and not 0.0 < self.service_level < 1.0:
             raise ValidationError(
                 f"{self.service_level!r} is not a share strictly between 0 and 1",
