@@ -1,0 +1,156 @@
+"""Directly-follows graphs: how often one activity is directly followed by another, and how long it waits.
+
+Within each case, events are ordered by ``(timestamp, event_index)``; every consecutive pair
+``(a, b)`` is one occurrence of the edge ``a -> b``, and its waiting time is
+``timestamp(b) - timestamp(a)`` in seconds. Start and end activities are the first and last
+events of each case. The same conventions as PM4Py's ``discover_dfg`` and
+``discover_performance_dfg`` (checked on every shared log in ``tests/mining``).
+
+Node counts cost no extra pass over the events: every event but the first of its case has
+exactly one incoming edge, and every event but the last has one outgoing edge, so
+``starts(a) = events(a) - incoming(a)`` and ``ends(a) = events(a) - outgoing(a)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from liucheng.eventlog.table import ACTIVITY, TIMESTAMP
+from liucheng.mining._ibis import ActivityKey, EventsLike, case_window, seconds_between, select_events
+
+
+class DfgNode(msgspec.Struct, frozen=True):
+    """One activity: its events, and the cases it starts and ends."""
+
+    activity: str
+    count: int
+    start_count: int
+    end_count: int
+
+
+class DfgEdge(msgspec.Struct, frozen=True):
+    """``source`` directly followed by ``target``, ``count`` times; waiting times in seconds.
+
+    The ``*_s`` fields are ``None`` in a frequency-only graph. ``median_s`` and ``p90_s`` are
+    interpolated quantiles (as numpy's and pandas' default).
+    """
+
+    source: str
+    target: str
+    count: int
+    mean_s: float | None = None
+    median_s: float | None = None
+    p90_s: float | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+    total_s: float | None = None
+
+
+class Dfg(msgspec.Struct, frozen=True):
+    """A directly-follows graph, ready for a process map: nodes by count, edges by count (both descending)."""
+
+    nodes: tuple[DfgNode, ...]
+    edges: tuple[DfgEdge, ...]
+    n_cases: int
+    n_events: int
+    performance: bool = False
+
+    def edge_counts(self) -> dict[tuple[str, str], int]:
+        return {(edge.source, edge.target): edge.count for edge in self.edges}
+
+    def activity_counts(self) -> dict[str, int]:
+        return {node.activity: node.count for node in self.nodes}
+
+    def start_activities(self) -> dict[str, int]:
+        return {node.activity: node.start_count for node in self.nodes if node.start_count}
+
+    def end_activities(self) -> dict[str, int]:
+        return {node.activity: node.end_count for node in self.nodes if node.end_count}
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """The edges as plain dicts (for JSON and CSV)."""
+        return [msgspec.structs.asdict(edge) for edge in self.edges]
+
+    def nodes_to_dicts(self) -> list[dict[str, Any]]:
+        return [msgspec.structs.asdict(node) for node in self.nodes]
+
+    def to_arrow(self) -> pa.Table:
+        """The edges as an Arrow table."""
+        return pa.Table.from_pylist(self.to_dicts(), schema=_EDGE_SCHEMA)
+
+    def nodes_to_arrow(self) -> pa.Table:
+        return pa.Table.from_pylist(self.nodes_to_dicts(), schema=_NODE_SCHEMA)
+
+
+_EDGE_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string()), ("count", pa.int64()),
+                          *((name, pa.float64()) for name in ("mean_s", "median_s", "p90_s", "min_s", "max_s",
+                                                              "total_s"))])
+_NODE_SCHEMA = pa.schema([("activity", pa.string()), ("count", pa.int64()), ("start_count", pa.int64()),
+                          ("end_count", pa.int64())])
+
+
+def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
+                 activity_key: ActivityKey = "activity", performance: bool = False) -> Dfg:
+    """The directly-follows graph of ``events`` (an ``EventTable`` or its Ibis table).
+
+    ``lifecycle`` keeps only events with those transitions (e.g. ``"complete"``) before the
+    pairs are formed; ``activity_key="activity+lifecycle"`` names nodes ``"A (start)"``. With
+    ``performance=True`` each edge also gets waiting-time statistics.
+    """
+    selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
+    window = case_window(selected)
+    ordered = selected.mutate(next_activity=selected[ACTIVITY].lead().over(window),
+                              next_timestamp=selected[TIMESTAMP].lead().over(window))
+    pairs = ordered.filter(ordered.next_activity.notnull())
+    metrics: dict[str, Any] = {"count": pairs.count()}
+    if performance:
+        wait = seconds_between(pairs.next_timestamp, pairs.timestamp)
+        metrics.update(mean_s=wait.mean(), median_s=wait.median(), p90_s=wait.quantile(0.9), min_s=wait.min(),
+                       max_s=wait.max(), total_s=wait.sum())
+    edge_rows = pairs.group_by(source=pairs[ACTIVITY], target=pairs.next_activity).aggregate(**metrics)
+    activity_rows = selected.group_by(activity=selected[ACTIVITY]).aggregate(count=selected.count())
+    edges = sorted((DfgEdge(**row) for row in edge_rows.to_pyarrow().to_pylist()),
+                   key=lambda edge: (-edge.count, edge.source, edge.target))
+    activities = activity_rows.to_pyarrow().to_pylist()
+    return Dfg(nodes=_nodes(activities, edges), edges=tuple(edges),
+               n_cases=_count_cases(activities, edges), n_events=sum(row["count"] for row in activities),
+               performance=performance)
+
+
+def discover_performance_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
+                             activity_key: ActivityKey = "activity") -> Dfg:
+    """``discover_dfg`` with waiting-time statistics on every edge."""
+    return discover_dfg(events, lifecycle=lifecycle, activity_key=activity_key, performance=True)
+
+
+def get_start_activities(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
+                         activity_key: ActivityKey = "activity") -> dict[str, int]:
+    """Activity -> number of cases whose first event it is."""
+    return discover_dfg(events, lifecycle=lifecycle, activity_key=activity_key).start_activities()
+
+
+def get_end_activities(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
+                       activity_key: ActivityKey = "activity") -> dict[str, int]:
+    """Activity -> number of cases whose last event it is."""
+    return discover_dfg(events, lifecycle=lifecycle, activity_key=activity_key).end_activities()
+
+
+def _nodes(activities: list[dict[str, Any]], edges: list[DfgEdge]) -> tuple[DfgNode, ...]:
+    incoming: dict[str, int] = {}
+    outgoing: dict[str, int] = {}
+    for edge in edges:
+        incoming[edge.target] = incoming.get(edge.target, 0) + edge.count
+        outgoing[edge.source] = outgoing.get(edge.source, 0) + edge.count
+    nodes = [DfgNode(activity=row["activity"], count=row["count"],
+                     start_count=row["count"] - incoming.get(row["activity"], 0),
+                     end_count=row["count"] - outgoing.get(row["activity"], 0)) for row in activities]
+    return tuple(sorted(nodes, key=lambda node: (-node.count, node.activity)))
+
+
+def _count_cases(activities: list[dict[str, Any]], edges: list[DfgEdge]) -> int:
+    # Each case has exactly one start event: events minus edges.
+    return sum(row["count"] for row in activities) - sum(edge.count for edge in edges)
