@@ -9,6 +9,7 @@ result of a filter in ``liucheng.mining.filters``) and builds on the helpers her
 * ``ordered_events`` adds per-case window columns (``position``, ``prev_activity``,
   ``prev_timestamp``, ``next_activity``, ``next_timestamp``) over the order
   ``(timestamp, event_index)`` that every analysis uses;
+* ``with_activity_codes`` replaces activity names by small integers for the heavy steps;
 * ``seconds_between`` is the exact difference of two timestamps in seconds (microsecond
   resolution, as a float).
 """
@@ -20,7 +21,6 @@ from typing import Any, Final, Literal
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, LIFECYCLE, TIMESTAMP, EventTable
@@ -140,6 +140,18 @@ def case_variants(table: ir.Table) -> ir.Table:
     )
 
 
-def to_arrow(expr: ir.Table) -> pa.Table:
-    """Run ``expr`` on its backend and return the result as Arrow."""
-    return expr.to_pyarrow()
+def activity_names(table: ir.Table) -> list[str]:
+    """The distinct activities of ``table`` in code order (see ``with_activity_codes``)."""
+    return sorted(table.select(ACTIVITY).distinct().to_pyarrow()[ACTIVITY].to_pylist())
+
+
+def with_activity_codes(table: ir.Table) -> ir.Table:
+    """``table`` with ``code``: the activity's 0-based position among the distinct activities in sorted order.
+
+    Windows and list aggregates over small integers run markedly faster than over strings, and
+    because codes follow the sorted names, comparing code sequences orders them as the name
+    sequences would. ``activity_names`` decodes them.
+    """
+    names = table.select(ACTIVITY).distinct()
+    codes = names.mutate(code=ibis.row_number().over(ibis.window(order_by=names[ACTIVITY])).cast("int32"))
+    return table.join(codes, ACTIVITY)

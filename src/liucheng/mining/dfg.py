@@ -20,7 +20,14 @@ import msgspec
 import pyarrow as pa
 
 from liucheng.eventlog.table import ACTIVITY, TIMESTAMP
-from liucheng.mining._ibis import ActivityKey, EventsLike, case_window, seconds_between, select_events
+from liucheng.mining._ibis import (
+    ActivityKey,
+    EventsLike,
+    case_window,
+    seconds_between,
+    select_events,
+    with_activity_codes,
+)
 
 
 class DfgNode(msgspec.Struct, frozen=True):
@@ -102,20 +109,22 @@ def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     ``performance=True`` each edge also gets waiting-time statistics.
     """
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
-    window = case_window(selected)
-    ordered = selected.mutate(next_activity=selected[ACTIVITY].lead().over(window),
-                              next_timestamp=selected[TIMESTAMP].lead().over(window))
-    pairs = ordered.filter(ordered.next_activity.notnull())
+    coded = with_activity_codes(selected)
+    window = case_window(coded)
+    ordered = coded.mutate(next_code=coded.code.lead().over(window),
+                           next_timestamp=coded[TIMESTAMP].lead().over(window))
+    pairs = ordered.filter(ordered.next_code.notnull())
     metrics: dict[str, Any] = {"count": pairs.count()}
     if performance:
-        wait = seconds_between(pairs.next_timestamp, pairs.timestamp)
+        wait = seconds_between(pairs.next_timestamp, pairs[TIMESTAMP])
         metrics.update(mean_s=wait.mean(), median_s=wait.median(), p90_s=wait.quantile(0.9), min_s=wait.min(),
                        max_s=wait.max(), total_s=wait.sum())
-    edge_rows = pairs.group_by(source=pairs[ACTIVITY], target=pairs.next_activity).aggregate(**metrics)
     activity_rows = selected.group_by(activity=selected[ACTIVITY]).aggregate(count=selected.count())
-    edges = sorted((DfgEdge(**row) for row in edge_rows.to_pyarrow().to_pylist()),
-                   key=lambda edge: (-edge.count, edge.source, edge.target))
     activities = activity_rows.to_pyarrow().to_pylist()
+    names = sorted(row["activity"] for row in activities)
+    edge_rows = pairs.group_by(source=pairs.code, target=pairs.next_code).aggregate(**metrics).to_pyarrow().to_pylist()
+    edges = sorted((DfgEdge(**{**row, "source": names[row["source"]], "target": names[row["target"]]})
+                    for row in edge_rows), key=lambda edge: (-edge.count, edge.source, edge.target))
     return Dfg(nodes=_nodes(activities, edges), edges=tuple(edges),
                n_cases=_count_cases(activities, edges), n_events=sum(row["count"] for row in activities),
                performance=performance)

@@ -15,13 +15,15 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from liucheng.eventlog.table import CASE_ID, EVENT_INDEX, TIMESTAMP
 from liucheng.mining._ibis import (
     ActivityKey,
     EventsLike,
     MiningInputError,
-    case_variants,
+    activity_names,
     seconds_between,
     select_events,
+    with_activity_codes,
 )
 
 
@@ -82,14 +84,19 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
 
     ``lifecycle`` and ``activity_key`` select and name the events as in ``dfg.discover_dfg``.
     """
-    cases = case_variants(select_events(events, lifecycle=lifecycle, activity_key=activity_key))
-    cases = cases.mutate(duration_s=seconds_between(cases.end, cases.start))
+    selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
+    names = activity_names(selected)
+    coded = with_activity_codes(selected)
+    cases = coded.group_by(CASE_ID).aggregate(
+        variant=coded.code.collect(order_by=[coded[TIMESTAMP], coded[EVENT_INDEX]]),
+        duration_s=seconds_between(coded[TIMESTAMP].max(), coded[TIMESTAMP].min()))
     rows = cases.group_by("variant").aggregate(count=cases.count(), mean_duration_s=cases.duration_s.mean(),
                                                median_duration_s=cases.duration_s.median())
     found = rows.to_pyarrow().to_pylist()
     n_cases = sum(row["count"] for row in found)
-    variants = [Variant(activities=tuple(row["variant"]), count=row["count"], share=row["count"] / n_cases,
-                        mean_duration_s=row["mean_duration_s"], median_duration_s=row["median_duration_s"])
+    variants = [Variant(activities=tuple(names[code] for code in row["variant"]), count=row["count"],
+                        share=row["count"] / n_cases, mean_duration_s=row["mean_duration_s"],
+                        median_duration_s=row["median_duration_s"])
                 for row in found]
     variants.sort(key=lambda variant: (-variant.count, variant.activities))
     return Variants(variants=tuple(variants), n_cases=n_cases)
