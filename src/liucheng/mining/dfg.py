@@ -6,9 +6,10 @@ Within each case, events are ordered by ``(timestamp, event_index)``; every cons
 events of each case. The same conventions as PM4Py's ``discover_dfg`` and
 ``discover_performance_dfg`` (checked on every shared log in ``tests/mining``).
 
-Node counts cost no extra pass over the events: every event but the first of its case has
-exactly one incoming edge, and every event but the last has one outgoing edge, so
-``starts(a) = events(a) - incoming(a)`` and ``ends(a) = events(a) - outgoing(a)``.
+Everything comes from one grouped pass over the events, keyed by (activity, next activity):
+every event but the first of its case has exactly one incoming edge, so
+``starts(a) = events(a) - incoming(a)``; the last event of a case has no next activity, so its
+row counts the case ends.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from liucheng.eventlog.table import ACTIVITY, TIMESTAMP
+from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP
 from liucheng.mining._ibis import (
     ActivityKey,
     EventsLike,
     case_window,
-    seconds_between,
+    epoch_us,
     select_events,
     with_activity_codes,
 )
@@ -109,25 +110,23 @@ def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     ``performance=True`` each edge also gets waiting-time statistics.
     """
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
-    coded = with_activity_codes(selected)
+    coded = with_activity_codes(selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX))
     window = case_window(coded)
-    ordered = coded.mutate(next_code=coded.code.lead().over(window),
-                           next_timestamp=coded[TIMESTAMP].lead().over(window))
-    pairs = ordered.filter(ordered.next_code.notnull())
-    metrics: dict[str, Any] = {"count": pairs.count()}
+    # Lead the integer microseconds, not the timestamp: no time-zone arithmetic in the hot loop.
+    time_us = epoch_us(coded[TIMESTAMP])
+    neighbours: dict[str, Any] = {"next_code": coded.code.lead().over(window)}
     if performance:
-        wait = seconds_between(pairs.next_timestamp, pairs[TIMESTAMP])
+        neighbours["wait_us"] = time_us.lead().over(window) - time_us
+    ordered = coded.mutate(**neighbours)
+    # One pass: group every event by (its activity, the next one); the last event of a case has no
+    # next, so each activity's rows add up to its event count and its null row counts its case ends.
+    metrics: dict[str, Any] = {"count": ordered.count(), "name": ordered[ACTIVITY].arbitrary()}
+    if performance:
+        wait = ordered.wait_us.cast("float64") / 1_000_000
         metrics.update(mean_s=wait.mean(), median_s=wait.median(), p90_s=wait.quantile(0.9), min_s=wait.min(),
                        max_s=wait.max(), total_s=wait.sum())
-    activity_rows = selected.group_by(activity=selected[ACTIVITY]).aggregate(count=selected.count())
-    activities = activity_rows.to_pyarrow().to_pylist()
-    names = sorted(row["activity"] for row in activities)
-    edge_rows = pairs.group_by(source=pairs.code, target=pairs.next_code).aggregate(**metrics).to_pyarrow().to_pylist()
-    edges = sorted((DfgEdge(**{**row, "source": names[row["source"]], "target": names[row["target"]]})
-                    for row in edge_rows), key=lambda edge: (-edge.count, edge.source, edge.target))
-    return Dfg(nodes=_nodes(activities, edges), edges=tuple(edges),
-               n_cases=_count_cases(activities, edges), n_events=sum(row["count"] for row in activities),
-               performance=performance)
+    rows = ordered.group_by(source=ordered.code, target=ordered.next_code).aggregate(**metrics).to_pyarrow()
+    return _assemble(rows.to_pylist(), performance=performance)
 
 
 def discover_performance_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
@@ -148,18 +147,24 @@ def get_end_activities(events: EventsLike, *, lifecycle: str | Iterable[str] | N
     return discover_dfg(events, lifecycle=lifecycle, activity_key=activity_key).end_activities()
 
 
-def _nodes(activities: list[dict[str, Any]], edges: list[DfgEdge]) -> tuple[DfgNode, ...]:
+def _assemble(rows: list[dict[str, Any]], *, performance: bool) -> Dfg:
+    names = {row["source"]: row.pop("name") for row in rows}
+    counts: dict[str, int] = {}
     incoming: dict[str, int] = {}
-    outgoing: dict[str, int] = {}
-    for edge in edges:
-        incoming[edge.target] = incoming.get(edge.target, 0) + edge.count
-        outgoing[edge.source] = outgoing.get(edge.source, 0) + edge.count
-    nodes = [DfgNode(activity=row["activity"], count=row["count"],
-                     start_count=row["count"] - incoming.get(row["activity"], 0),
-                     end_count=row["count"] - outgoing.get(row["activity"], 0)) for row in activities]
-    return tuple(sorted(nodes, key=lambda node: (-node.count, node.activity)))
-
-
-def _count_cases(activities: list[dict[str, Any]], edges: list[DfgEdge]) -> int:
-    # Each case has exactly one start event: events minus edges.
-    return sum(row["count"] for row in activities) - sum(edge.count for edge in edges)
+    ends: dict[str, int] = {}
+    edges = []
+    for row in rows:
+        source = names[row["source"]]
+        counts[source] = counts.get(source, 0) + row["count"]
+        if row["target"] is None:
+            ends[source] = row["count"]
+            continue
+        target = names[row["target"]]
+        incoming[target] = incoming.get(target, 0) + row["count"]
+        edges.append(DfgEdge(**{**row, "source": source, "target": target}))
+    edges.sort(key=lambda edge: (-edge.count, edge.source, edge.target))
+    nodes = sorted((DfgNode(activity=name, count=count, start_count=count - incoming.get(name, 0),
+                            end_count=ends.get(name, 0)) for name, count in counts.items()),
+                   key=lambda node: (-node.count, node.activity))
+    return Dfg(nodes=tuple(nodes), edges=tuple(edges), n_cases=sum(ends.values()), n_events=sum(counts.values()),
+               performance=performance)
