@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from liucheng.eventlog.table import CASE_ID, EVENT_INDEX, TIMESTAMP
+from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP
 from liucheng.mining._ibis import (
     ActivityKey,
     EventsLike,
@@ -85,6 +85,7 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     ``lifecycle`` and ``activity_key`` select and name the events as in ``dfg.discover_dfg``.
     """
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
+    selected = selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX)
     names = activity_names(selected)
     coded = with_activity_codes(selected)
     cases = coded.group_by(CASE_ID).aggregate(
