@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import resource
 import statistics
@@ -130,31 +131,25 @@ def run_child(implementation: str, log: str, repeats: int) -> dict[str, Any]:
 
 
 def run_split(log: str, repeats: int) -> dict[str, float]:
-    """Where liucheng's DFG time goes: Ibis expression + SQL compile, DuckDB execute, Arrow → Python."""
+    """Where liucheng's time goes: Ibis expression + SQL compile, DuckDB execute (to Arrow), Python assembly."""
     import ibis
 
     from liucheng.eventlog.table import read_xes_table
-    from liucheng.mining._ibis import case_window, seconds_between
+    from liucheng.mining.dfg import assemble_dfg, dfg_query
 
     table = read_xes_table(str(log_paths()[log])).to_ibis()
     con = table.get_backend().con
-
-    def build() -> str:
-        window = case_window(table)
-        ordered = table.mutate(next_activity=table.activity.lead().over(window),
-                               next_timestamp=table.timestamp.lead().over(window))
-        pairs = ordered.filter(ordered.next_activity.notnull())
-        wait = seconds_between(pairs.next_timestamp, pairs.timestamp)
-        edges = pairs.group_by(source=pairs.activity, target=pairs.next_activity).aggregate(
-            count=pairs.count(), mean_s=wait.mean(), median_s=wait.median(), p90_s=wait.quantile(0.9))
-        return ibis.to_sql(edges)
-
-    sql = build()
-    compile_s, _ = _timed(build, repeats)
-    execute_s, arrow = _timed(lambda: con.sql(sql).to_arrow_table(), repeats)
-    convert_s, _ = _timed(lambda: arrow.to_pylist(), repeats)
-    return {"compile_ms": 1000 * statistics.median(compile_s), "execute_ms": 1000 * statistics.median(execute_s),
-            "to_python_ms": 1000 * statistics.median(convert_s)}
+    split: dict[str, float] = {}
+    for performance in (False, True):
+        label = "performance dfg" if performance else "dfg"
+        sql = ibis.to_sql(dfg_query(table, performance=performance))
+        compile_s, _ = _timed(lambda p=performance: ibis.to_sql(dfg_query(table, performance=p)), repeats)
+        execute_s, arrow = _timed(lambda sql=sql: con.sql(sql).to_arrow_table(), repeats)
+        assemble_s, _ = _timed(lambda a=arrow, p=performance: assemble_dfg(a, performance=p), repeats)
+        split.update({f"{label} compile_ms": 1000 * statistics.median(compile_s),
+                      f"{label} execute_ms": 1000 * statistics.median(execute_s),
+                      f"{label} assemble_ms": 1000 * statistics.median(assemble_s)})
+    return split
 
 
 # --- parent side ------------------------------------------------------------------------------
@@ -226,13 +221,17 @@ def main() -> None:
         for log in logs:
             print(log, json.dumps(run_split(log, args.repeats)))
         return
+    load_before = os.getloadavg()
     results = [run_in_child(impl, log, args.repeats) for log in logs for impl in args.implementations.split(",")]
     ratios = report(results)
+    load_after = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before {load_before}, after {load_after} on {os.cpu_count()} cores")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "pm4py": version("pm4py"), "duckdb": version("duckdb"), "ibis": version("ibis-framework"),
-                    "r4pm": version("r4pm")},
+                    "r4pm": version("r4pm"), "cores": os.cpu_count(),
+                    "load_average_before": load_before, "load_average_after": load_after},
         "repeats": args.repeats, "target_ratio": TARGET_RATIO, "results": results, "ratios": ratios,
     }, indent=2) + "\n")
     print(f"written {RESULTS.relative_to(ROOT)}")

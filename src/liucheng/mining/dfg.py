@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import ibis.expr.types as ir
 import msgspec
 import pyarrow as pa
 
@@ -109,6 +110,18 @@ def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     pairs are formed; ``activity_key="activity+lifecycle"`` names nodes ``"A (start)"``. With
     ``performance=True`` each edge also gets waiting-time statistics.
     """
+    query = dfg_query(events, lifecycle=lifecycle, activity_key=activity_key, performance=performance)
+    return assemble_dfg(query.to_pyarrow(), performance=performance)
+
+
+def dfg_query(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
+              activity_key: ActivityKey = "activity", performance: bool = False) -> ir.Table:
+    """The one query behind ``discover_dfg``: a row per (``source`` code, ``target`` code or null).
+
+    Every event is grouped by its activity and the next one in its case; the last event of a
+    case has no next, so an activity's rows add up to its event count and its null row counts
+    the cases it ends. ``name`` is the source activity's name. ``assemble_dfg`` builds the graph.
+    """
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     coded = with_activity_codes(selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX))
     window = case_window(coded)
@@ -118,15 +131,12 @@ def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     if performance:
         neighbours["wait_us"] = time_us.lead().over(window) - time_us
     ordered = coded.mutate(**neighbours)
-    # One pass: group every event by (its activity, the next one); the last event of a case has no
-    # next, so each activity's rows add up to its event count and its null row counts its case ends.
     metrics: dict[str, Any] = {"count": ordered.count(), "name": ordered[ACTIVITY].arbitrary()}
     if performance:
         wait = ordered.wait_us.cast("float64") / 1_000_000
         metrics.update(mean_s=wait.mean(), median_s=wait.median(), p90_s=wait.quantile(0.9), min_s=wait.min(),
                        max_s=wait.max(), total_s=wait.sum())
-    rows = ordered.group_by(source=ordered.code, target=ordered.next_code).aggregate(**metrics).to_pyarrow()
-    return _assemble(rows.to_pylist(), performance=performance)
+    return ordered.group_by(source=ordered.code, target=ordered.next_code).aggregate(**metrics)
 
 
 def discover_performance_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
@@ -147,7 +157,9 @@ def get_end_activities(events: EventsLike, *, lifecycle: str | Iterable[str] | N
     return discover_dfg(events, lifecycle=lifecycle, activity_key=activity_key).end_activities()
 
 
-def _assemble(rows: list[dict[str, Any]], *, performance: bool) -> Dfg:
+def assemble_dfg(result: pa.Table, *, performance: bool) -> Dfg:
+    """The ``Dfg`` from the rows of ``dfg_query``."""
+    rows = result.to_pylist()
     names = {row["source"]: row.pop("name") for row in rows}
     counts: dict[str, int] = {}
     incoming: dict[str, int] = {}
