@@ -18,10 +18,13 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from xml.sax.saxutils import escape
 
 from liucheng.mining._layered import GraphLayout, LayoutEdge, layered_layout
+
+if TYPE_CHECKING:
+    from liucheng.mining.dfg import Dfg
 
 START = "\x01start"
 END = "\x01end"
@@ -322,4 +325,33 @@ def _node_svg(node: MapNode, layout: GraphLayout, sizes: Mapping[str, tuple[floa
         f"{escape(_fit(label, w))}</text>"
         f'<text x="{x:.1f}" y="{y + 13:.1f}" text-anchor="middle" fill="{ink}" font-size="11">'
         f"{escape(second)}</text></g>"
+    )
+
+
+def render_dfg(
+    dfg: Dfg,
+    *,
+    view: View = "frequency",
+    stat: Stat = "mean",
+    lang: Literal["en", "zh"] = "en",
+    title: str | None = None,
+    max_edges: int | None = None,
+) -> str:
+    """The map of a ``liucheng.mining.dfg.Dfg``; ``max_edges`` keeps the most frequent transitions.
+
+    Activities left without a drawn transition stay on the map (with their counts), so nothing
+    in the log silently disappears; filter the log first to simplify it.
+    """
+    edges = list(dfg.edges)
+    if max_edges is not None:
+        edges = sorted(edges, key=lambda e: (-e.count, e.source, e.target))[:max_edges]
+    return render_svg(
+        [MapNode(n.activity, n.count) for n in dfg.nodes],
+        [MapEdge(e.source, e.target, e.count, e.mean_s, e.median_s, e.p90_s) for e in edges],
+        starts=dfg.start_activities(),
+        ends=dfg.end_activities(),
+        view=view,
+        stat=stat,
+        lang=lang,
+        title=title,
     )
