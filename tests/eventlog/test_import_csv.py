@@ -194,3 +194,12 @@ def test_sniff_proposes_nothing_for_an_unknown_header() -> None:
     header = next(csv.reader(io.StringIO((FIXTURES / "jira_status_history.csv").read_text())))
     profile = sniff(header)
     assert profile is not None and profile.name == "jira"
+
+
+def test_day_month_ambiguity_is_noted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "case_id,activity,timestamp\nc,a,03/04/2024 10:00\nc,b,05/04/2024 10:00\n")
+    result = import_log(path, timezone="UTC")
+    assert result.table.table["timestamp"][0].as_py() == datetime(2024, 4, 3, 10, tzinfo=UTC)
+    assert any(note.startswith("ambiguous: '%m/%d/%Y %H:%M'") for note in result.report.notes)
+    clear = _write(tmp_path, "case_id,activity,timestamp\nc,a,13/04/2024 10:00\n", "clear.csv")
+    assert not any("ambiguous" in note for note in import_log(clear, timezone="UTC").report.notes)

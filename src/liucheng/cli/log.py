@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import typer
+from rich.text import Text
 
 from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, progress_bar
 from liucheng.core.errors import ValidationError
@@ -113,8 +114,9 @@ def import_command(
                    timestamp_format=timestamp_format, encoding=encoding, delimiter=delimiter)
     write_parquet_atomically(result.table.table, out)
     report = result.report
+    # Text, not a str: Rich would take "[timestamp]" in a skip line for markup.
     emit(fmt, {**report.to_dict(), "out": str(out)},
-         lambda: f"{report.render_text()}\nwrote {report.events_kept} events of {report.cases} cases to {out}")
+         lambda: Text(f"{report.render_text()}\nwrote {report.events_kept} events of {report.cases} cases to {out}"))
     if report.skipped and fmt is Format.TABLE:
         err_console.print(f"warning: {len(report.skipped)} rows or events were skipped", style="yellow",
                           markup=False)

@@ -209,6 +209,19 @@ def _naive(text: pa.Array, report: ImportReport) -> pa.Array:
                 best, best_count, best_format = parsed, count, fmt
             if count == wanted:
                 break
+    if best_format != "ISO 8601":
         report.notes.append(f"read timestamps with the format {best_format!r} "
                             "(pass timestamp_format= / --timestamp-format to choose another)")
+        rivals = [fmt for fmt in GUESSED_FORMATS if fmt != best_format and _reads_differently(text, fmt, best)]
+        if rivals:
+            report.notes.append(f"ambiguous: {rivals[0]!r} reads every timestamp too, with other values; "
+                                "pass the format you mean")
     return best
+
+
+def _reads_differently(text: pa.Array, fmt: str, chosen: pa.Array) -> bool:
+    """True when ``fmt`` reads every value of ``text`` and disagrees with ``chosen`` somewhere."""
+    parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    if pc.count(parsed).as_py() != pc.count(text).as_py():
+        return False
+    return not pc.all(pc.fill_null(pc.equal(parsed, chosen), True)).as_py()
