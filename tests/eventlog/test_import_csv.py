@@ -148,7 +148,7 @@ def test_skip_imports_the_good_rows_and_lists_the_rest(tmp_path: Path) -> None:
     assert result.table.table["case_id"].to_pylist() == ["c1", "c3"]
     where = sorted((s.line, s.field) for s in result.report.skipped)
     assert where == [(3, "activity"), (4, "timestamp"), (5, None), (6, "case_id")]
-    assert result.report.events_read == 5 and result.report.events_kept == 2
+    assert result.report.events_read == 6 and result.report.events_kept == 2
     assert "not a date" in result.report.render_text()
 
 

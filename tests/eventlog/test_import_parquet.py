@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from liucheng.eventlog import LogEvent, LogFormatError, write_parquet
-from liucheng.eventlog.importing import detect_format, import_log
+from liucheng.eventlog.importing import detect_format, import_log, load_log
 
 _ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]
 DATA = next((root for root in _ROOTS if root.is_dir()), _ROOTS[0])
@@ -84,3 +84,11 @@ def test_not_parquet_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"case_id,activity\n")
     with pytest.raises(LogFormatError, match="not a readable Parquet file"):
         import_log(path)
+
+
+def test_load_log_reads_a_raw_log_and_its_imported_parquet_alike(tmp_path: Path) -> None:
+    raw = load_log(RECEIPT)
+    path = tmp_path / "receipt.parquet"
+    pq.write_table(raw.table, path)
+    assert load_log(path).table.equals(raw.table)
+    assert load_log(path).n_cases == 1434

@@ -65,7 +65,9 @@ def import_csv(path: Path, *, mapping: Mapping[str, str] | None, times: TimeOpti
             Skipped(reason=f"{row.actual_columns} cells where the header has {row.expected_columns}",
                     line=line, field=None) for row, line in zip(invalid, lines.invalid_lines(), strict=False))
     table = apply_mapping(table, chosen, path)
-    return to_event_table(table, path=path, times=times, on_error=on_error, report=report, line_of=lines.lines_of)
+    result = to_event_table(table, path=path, times=times, on_error=on_error, report=report, line_of=lines.lines_of)
+    report.events_read += len(invalid)
+    return result
 
 
 def read_bytes(path: Path, progress: Progress | None) -> bytes:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog._import_csv import import_csv
@@ -36,6 +36,7 @@ __all__ = [
     "Skipped",
     "detect_format",
     "import_log",
+    "load_log",
     "sniff",
 ]
 
@@ -129,3 +130,12 @@ def import_log(
     report.events_kept = table.n_events
     report.cases = table.n_cases
     return ImportResult(table, report)
+
+
+def load_log(path: Path | str, **options: Any) -> EventTable:
+    """Just the table of ``import_log(path, **options)``, failing on the first bad row.
+
+    What analyses call on a path a user gives: a raw log or a Parquet file ``liucheng log import``
+    wrote (which reads back as it was written).
+    """
+    return import_log(path, **options).table
