@@ -14,7 +14,7 @@ from liucheng.eventlog import read_xes
 FIXTURES = Path(__file__).parents[1] / "eventlog" / "fixtures"
 _ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]
 DATA = next((root for root in _ROOTS if root.is_dir()), _ROOTS[0])
-HELPDESK = DATA / "helpdesk" / "helpdesk.xes.gz"
+RECEIPT = DATA / "receipt_wabo" / "receipt.xes.gz"
 
 
 def run(*args: object, expect: int = 0) -> Result:
@@ -24,19 +24,19 @@ def run(*args: object, expect: int = 0) -> Result:
 
 
 def test_import_xes_writes_the_canonical_parquet_and_info_reads_it(tmp_path: Path) -> None:
-    out = tmp_path / "helpdesk.parquet"
-    result = run("log", "import", HELPDESK, "-o", out)
-    assert "21348 of 21348 events kept, 4580 cases" in result.stdout
+    out = tmp_path / "receipt.parquet"
+    result = run("log", "import", RECEIPT, "-o", out)
+    assert "8577 of 8577 events kept, 1434 cases" in result.stdout
     table = pq.read_table(out)
     assert table.column_names[:7] == ["case_id", "activity", "timestamp", "lifecycle", "resource", "group",
                                       "event_index"]
-    events = [e for trace in read_xes(HELPDESK) for e in trace.events]
+    events = [e for trace in read_xes(RECEIPT) for e in trace.events]
     assert table.num_rows == len(events)
     info = json.loads(run("log", "info", out, "--format", "json").stdout)
-    assert (info["events"], info["cases"], info["activities"]) == (21348, 4580, 14)
+    assert (info["events"], info["cases"], info["activities"]) == (8577, 1434, 27)
     assert info["first"] == min(e.timestamp for e in events).isoformat()
     assert info["last"] == max(e.timestamp for e in events).isoformat()
-    raw = json.loads(run("log", "info", HELPDESK, "--format", "json").stdout)
+    raw = json.loads(run("log", "info", RECEIPT, "--format", "json").stdout)
     assert {k: raw[k] for k in ("events", "cases", "first", "last")} == {k: info[k] for k in
                                                                          ("events", "cases", "first", "last")}
 
