@@ -8,7 +8,7 @@ attributes are skipped. Log-level attributes, globals and classifiers are not re
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -127,12 +127,19 @@ class _Reader:
         return Trace(LogCase(case_id, attrs), events)
 
 
-def read_xes(path: Path | str) -> Iterator[Trace]:
+#: Told about an event or trace left out: the error, "event" or "trace", and how many events went.
+SkipHandler = Callable[[LogFormatError, str, int], None]
+
+
+def read_xes(path: Path | str, *, on_skip: SkipHandler | None = None) -> Iterator[Trace]:
     """Yield ``Trace(case, events)`` for each trace of an XES file (plain or gzip).
 
     Streams: memory holds one trace at a time. Timestamps come back aware in UTC, whatever offset
     the file used; a date without an offset raises LogFormatError with its line. Broken XML,
     truncated or corrupt gzip raise LogFormatError too (after the traces read before the damage).
+
+    With ``on_skip``, a bad event (no name, bad date) or trace (no case id) is handed to it and
+    left out instead of raising; damage to the XML or the gzip stream still raises.
     """
     path = Path(path)
     reader = _Reader(path)
@@ -148,17 +155,30 @@ def read_xes(path: Path | str) -> Iterator[Trace]:
                 if _local(element.tag) == "event":
                     parent = element.getparent()
                     if parent is not None and _local(parent.tag) == "trace":
-                        reader.events.append(reader.event(element))
+                        try:
+                            reader.events.append(reader.event(element))
+                        except LogFormatError as exc:
+                            if on_skip is None:
+                                raise
+                            on_skip(exc, "event", 1)
                     element.clear()
                     continue
-                trace = reader.trace(element)
+                try:
+                    trace: Trace | None = reader.trace(element)
+                except LogFormatError as exc:
+                    if on_skip is None:
+                        raise
+                    on_skip(exc, "trace", len(reader.events))
+                    reader.events = []
+                    trace = None
                 parent = element.getparent()
                 element.clear()
                 # Drop the traces already read from the <log> element, or the tree keeps growing.
                 if parent is not None:
                     while element.getprevious() is not None:
                         del parent[0]
-                yield trace
+                if trace is not None:
+                    yield trace
     except etree.XMLSyntaxError as exc:
         raise LogFormatError(
             f"not well-formed XML: {exc.msg}", file=path, line=exc.lineno,
