@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from liucheng.core.errors import ConflictError, LiuchengError, NotFoundError, ValidationError
+from liucheng.eventlog.errors import LogFormatError
 from liucheng.process import ModelError
 
 P = ParamSpec("P")
@@ -66,7 +67,7 @@ EXIT_CONFLICT = 4
 
 def exit_code(exc: LiuchengError) -> int:
     """The exit code scripts can branch on: 2 bad input, 3 not found, 4 conflict, 1 anything else."""
-    if isinstance(exc, ValidationError | ModelError):
+    if isinstance(exc, ValidationError | ModelError | LogFormatError):
         return EXIT_INVALID
     if isinstance(exc, NotFoundError):
         return EXIT_NOT_FOUND
@@ -126,7 +127,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except LiuchengError as exc:
-            fail(exc, Format(kwargs.get("fmt", Format.TABLE)))
+            # JSON errors for --format json; text for tables and for csv (a CSV of errors helps nobody).
+            fail(exc, Format.JSON if str(kwargs.get("fmt", "")) == "json" else Format.TABLE)
 
     return wrapper
 

@@ -1,0 +1,189 @@
+"""``liucheng mine`` and ``liucheng analyze``: process analytics on any event log.
+
+LOG is a raw log (XES, CSV export, OCEL 2.0, Parquet) or the Parquet table ``liucheng log import``
+wrote; it is read with a progress bar, then each command runs one analysis of ``liucheng.mining``.
+Tables for people, ``--format json`` or ``--format csv`` for scripts.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from liucheng.cli.output import console, err_console, handle_errors, print_json, progress_bar, table
+
+if TYPE_CHECKING:
+    from liucheng.eventlog.table import EventTable
+
+app = typer.Typer(help="Process mining on an event log: DFG, variants, maps, bottlenecks, conformance, discovery.",
+                  no_args_is_help=True)
+
+
+class OutFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class View(StrEnum):
+    FREQUENCY = "frequency"
+    PERFORMANCE = "performance"
+
+
+class Lang(StrEnum):
+    EN = "en"
+    ZH = "zh"
+
+
+LogArg = Annotated[Path, typer.Argument(help="Event log: .xes(.gz), .csv, OCEL 2.0 (.json/.sqlite) or .parquet.",
+                                        dir_okay=False)]
+FormatOpt = Annotated[OutFormat, typer.Option("--format", "-F", help="table for people; json or csv for scripts.",
+                                              case_sensitive=False)]
+LifecycleOpt = Annotated[str | None, typer.Option(
+    "--lifecycle", help="Keep only events with this lifecycle:transition (e.g. complete) before analysing.")]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="Zone of timestamps written without an offset "
+                                           "(CSV), e.g. Asia/Shanghai.")]
+
+
+def load(path: Path, *, tz: str | None = None) -> EventTable:
+    """Read LOG with a progress bar on stderr (bytes read)."""
+    from liucheng.eventlog.importing import import_log
+
+    size = path.stat().st_size if path.is_file() else 0
+    with progress_bar(f"reading {path.name}") as bar:
+        task = bar.add_task("read", total=size or None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        return import_log(path, progress=progress, timezone=tz).table
+
+
+def output(fmt: OutFormat, *, data: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+           title: str | None = None, render: Callable[[], None] | None = None) -> None:
+    """JSON prints ``data``; CSV prints ``columns`` and ``rows``; a table shows them to a person."""
+    if fmt is OutFormat.JSON:
+        print_json(data)
+    elif fmt is OutFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    elif render is not None:
+        render()
+    else:
+        console.print(table(title, columns, rows))
+
+
+@app.command("dfg")
+@handle_errors
+def dfg_command(
+    log: LogArg,
+    performance: Annotated[bool, typer.Option("--performance", "-p", help="Add waiting-time statistics per edge.")]
+    = False,
+    lifecycle: LifecycleOpt = None,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """The directly-follows graph: how often each activity follows another (and how long it waits)."""
+    from liucheng.mining.dfg import discover_dfg
+    from liucheng.mining.processmap import format_seconds
+
+    graph = discover_dfg(load(log, tz=tz), lifecycle=lifecycle, performance=performance)
+    columns = ["source", "target", "count"] + (["mean", "median", "p90", "total"] if performance else [])
+    if fmt is OutFormat.TABLE:
+        rows: list[list[Any]] = [
+            [e.source, e.target, e.count]
+            + ([format_seconds(v) for v in (e.mean_s, e.median_s, e.p90_s, e.total_s)] if performance else [])
+            for e in graph.edges
+        ]
+    else:
+        columns = [c if c in ("source", "target", "count") else f"{c}_s" for c in columns]
+        rows = [[e.source, e.target, e.count] + ([e.mean_s, e.median_s, e.p90_s, e.total_s] if performance else [])
+                for e in graph.edges]
+    data = {"nodes": graph.nodes_to_dicts(), "edges": graph.to_dicts(), "cases": graph.n_cases,
+            "events": graph.n_events}
+    output(fmt, data=data, columns=columns, rows=rows,
+           title=f"{len(graph.edges)} transitions between {len(graph.nodes)} activities, {graph.n_cases} cases")
+
+
+@app.command("variants")
+@handle_errors
+def variants_command(
+    log: LogArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Show the k most frequent variants.")] = 20,
+    lifecycle: LifecycleOpt = None,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Variants (distinct activity sequences) with their cases, share and durations."""
+    from liucheng.mining.processmap import format_seconds
+    from liucheng.mining.variants import get_variants
+
+    found = get_variants(load(log, tz=tz), lifecycle=lifecycle)
+    shown = found.top(min(top, len(found.variants))) if found.variants else ()
+    columns = ["rank", "cases", "share", "median duration", "activities"]
+    if fmt is OutFormat.TABLE:
+        rows: list[list[Any]] = [[i, v.count, f"{100 * v.share:.1f}%", format_seconds(v.median_duration_s),
+                                  " → ".join(v.activities)] for i, v in enumerate(shown, start=1)]
+    else:
+        columns = ["rank", "cases", "share", "mean_duration_s", "median_duration_s", "activities"]
+        rows = [[i, v.count, v.share, v.mean_duration_s, v.median_duration_s, " → ".join(v.activities)]
+                for i, v in enumerate(shown, start=1)]
+    coverage = found.coverage(len(shown)) if shown else 0.0
+    data = {"cases": found.n_cases, "variants": len(found.variants), "shown": len(shown), "coverage": coverage,
+            "top": found.to_dicts()[: len(shown)]}
+    output(fmt, data=data, columns=columns, rows=rows,
+           title=f"{len(found.variants)} variants of {found.n_cases} cases; the top {len(shown)} cover "
+                 f"{100 * coverage:.1f}%")
+
+
+@app.command("map")
+@handle_errors
+def map_command(
+    log: LogArg,
+    out: Annotated[Path, typer.Option("--output", "-o", help="Where to write the SVG.", dir_okay=False)],
+    view: Annotated[View, typer.Option("--view", help="frequency (counts) or performance (waiting times).",
+                                       case_sensitive=False)] = View.FREQUENCY,
+    max_edges: Annotated[int | None, typer.Option("--max-edges", min=1, help="Draw only the most frequent "
+                                                  "transitions.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Legend language.", case_sensitive=False)] = Lang.EN,
+    lifecycle: LifecycleOpt = None,
+    tz: TzOpt = None,
+) -> None:
+    """Draw the process map as an SVG file (open it in a browser)."""
+    from liucheng.mining.dfg import discover_dfg
+    from liucheng.mining.processmap import render_dfg
+
+    graph = discover_dfg(load(log, tz=tz), lifecycle=lifecycle, performance=view is View.PERFORMANCE)
+    svg = render_dfg(graph, view=view.value, lang=lang.value, title=log.name, max_edges=max_edges)  # type: ignore[arg-type]
+    out.write_text(svg, encoding="utf-8")
+    err_console.print(f"wrote {out} ({len(graph.nodes)} activities, {len(graph.edges)} transitions)")
+
+
+def analyze_command(
+    log: LogArg,
+    out: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML report.", dir_okay=False)]
+    = Path("report.html"),
+    lang: Annotated[Lang, typer.Option("--lang", help="Report language: en or zh (简体中文).",
+                                       case_sensitive=False)] = Lang.EN,
+    tz: TzOpt = None,
+) -> None:
+    """Write one self-contained HTML report of LOG (maps, variants, durations, bottlenecks, ...)."""
+    from liucheng.mining.report import SECTIONS, build_report
+
+    events = load(log, tz=tz)
+    with progress_bar("analysing") as bar:
+        task = bar.add_task("sections", total=len(SECTIONS))
+        page = build_report(events, lang=lang.value, title=log.name,  # type: ignore[arg-type]
+                            progress=lambda _name: bar.advance(task))
+    out.write_text(page, encoding="utf-8")
+    err_console.print(f"wrote {out}: open it in a browser (it needs no network)")
+
+
+analyze = handle_errors(analyze_command)
