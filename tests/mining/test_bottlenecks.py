@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
@@ -33,8 +34,9 @@ def make(rows: list[tuple]) -> EventTable:
 
 def traces(events: EventTable) -> dict[str, list[dict]]:
     """Each case's events sorted by (timestamp, event_index): the brute force's only input."""
+    columns = ["case_id", "activity", "timestamp", "lifecycle", "group", "event_index"]
     out: dict[str, list[dict]] = defaultdict(list)
-    for row in events.table.to_pylist():
+    for row in events.table.select(columns).to_pylist():
         out[row["case_id"]].append(row)
     return {case: sorted(rows, key=lambda r: (r["timestamp"], r["event_index"])) for case, rows in out.items()}
 
@@ -182,6 +184,9 @@ def test_incident_groups_match_the_brute_force(incidents: EventTable) -> None:
 
 @pytest.mark.slow
 def test_bpic2012_lifecycle_instances_match_the_brute_force() -> None:
+    """The one shared log with start/complete pairs; its first 2,000 cases keep the test short."""
     events = read_xes_table(str(DATA / "bpic2012" / "bpic2012.xes.gz"))
+    first = pc.unique(events.table["case_id"]).slice(0, 2000)
+    events = from_arrow(events.table.filter(pc.is_in(events.table["case_id"], first)))
     ours = sorted(ours_instances(events), key=key)
     assert ours == sorted(brute_instances(events, paired=True), key=key)

@@ -16,6 +16,7 @@ from liucheng.mining.rework import find_reopenings, find_rework
 # ../shared/data next to the checkout (the main tree or a worktree one level deeper).
 DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
 HELPDESK_CLOSING = ("Resolve ticket", "Closed")
 INCIDENT_CLOSING = ("Completed / Resolved", "Completed / Closed", "Completed / In Call", "Completed / Cancelled")
 
@@ -31,7 +32,7 @@ def make(traces: dict[str, str]) -> EventTable:
 
 
 def step_traces(events: EventTable, by: tuple[str, ...]) -> dict[str, list[str]]:
-    rows = sorted(events.table.to_pylist(), key=lambda r: (r["case_id"], r["timestamp"], r["event_index"]))
+    rows = events.table.select(["case_id", "timestamp", "event_index", *by]).sort_by(LOG_ORDER).to_pylist()
     out: dict[str, list[str]] = defaultdict(list)
     for r in rows:
         out[r["case_id"]].append(" / ".join(r[c] or "" for c in by))

@@ -15,8 +15,11 @@ This is the "扯皮推诿" a service desk manager wants to see: cases bounced be
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import ibis
 import msgspec
 
 from liucheng.core.errors import ValidationError
@@ -131,3 +134,66 @@ def find_ping_pong(events: Events, *, by: str = "group") -> PingPong:
         share=with_ping_pong / cases if cases else 0.0,
         pairs=fetch(pairs, PingPongPair), holders=fetch(holders, PingPongHolder),
     )
+
+
+def tiers_from_names(
+    names: Iterable[str], *, markers: Mapping[str, int] | None = None, default: int = 1,
+) -> dict[str, int]:
+    """Support line of each team from its name: the highest marker it contains, else ``default``.
+
+    With the default markers "2nd" -> 2 and "3rd" -> 3, "G97" is 1st line, "G230 2nd" 2nd line
+    and "V13 2nd 3rd" 3rd line (a team serving both counts as the higher line).
+    """
+    markers = markers or {"2nd": 2, "3rd": 3}
+    return {name: max((tier for mark, tier in markers.items() if mark in name), default=default) for name in names}
+
+
+class TierReach(msgspec.Struct, frozen=True, kw_only=True):
+    """Within one segment: cases that reached ``tier`` (or higher) and cases that ended there."""
+
+    segment: str
+    tier: int
+    cases: int
+    cases_reaching: int
+    share_reaching: float
+    cases_ending: int
+    share_ending: float
+
+
+def case_tiers(events: Events, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
+               segment: str | None = None) -> ir.Table:
+    """Per case: highest tier handling it (max_tier), tier of its last event (last_tier), segment."""
+    t = as_ibis(events)
+    for name in (by, segment):
+        if name is not None and name not in t.columns:
+            raise ValidationError(f"no column {name!r}", where="escalations",
+                                  hint=f"choose among {', '.join(t.columns)}")
+    tier = t[by].cast("string").substitute(dict(tiers), else_=default).fill_null(default).cast("int64")
+    seg = t[segment].cast("string").fill_null("") if segment else ibis.literal("all")
+    t = t.mutate(_tier=tier, _segment=seg, _last=ibis.row_number().over(
+        group_by=CASE_ID, order_by=[t[TIMESTAMP].desc(), t[EVENT_INDEX].desc()]))
+    return t.group_by(CASE_ID).aggregate(
+        max_tier=t._tier.max(), last_tier=t._tier.max(where=t._last == 0), segment=t._segment.first(),
+    )
+
+
+def find_escalations(events: Events, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
+                     segment: str | None = None) -> Rows[TierReach]:
+    """How many cases reach each support line above ``default`` and end there, overall or per
+    value of ``segment`` (a case attribute read on the case's first rows; e.g. "impact")."""
+    per_case = case_tiers(events, tiers=tiers, by=by, default=default, segment=segment)
+    counts = per_case.group_by(["segment", "max_tier", "last_tier"]).aggregate(n=per_case.count())
+    reach: dict[str, dict[str, Counter[int]]] = defaultdict(lambda: {"max": Counter(), "last": Counter()})
+    for row in counts.to_pyarrow().to_pylist():
+        reach[row["segment"]]["max"][row["max_tier"]] += row["n"]
+        reach[row["segment"]]["last"][row["last_tier"]] += row["n"]
+    levels = sorted({default, *tiers.values()})
+    rows = []
+    for seg in sorted(reach):
+        total = sum(reach[seg]["max"].values())
+        for level in levels:
+            reaching = sum(n for t, n in reach[seg]["max"].items() if t >= level)
+            ending = reach[seg]["last"][level]
+            rows.append(TierReach(segment=seg, tier=level, cases=total, cases_reaching=reaching,
+                                  share_reaching=reaching / total, cases_ending=ending, share_ending=ending / total))
+    return Rows(TierReach, rows)
