@@ -12,7 +12,7 @@ import pytest
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
-from liucheng.mining.handover import find_ping_pong, handovers
+from liucheng.mining.handover import find_escalations, find_ping_pong, handovers, tiers_from_names
 
 # ../shared/data next to the checkout (the main tree or a worktree one level deeper).
 DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
@@ -127,3 +127,14 @@ def test_pm4py_handover_network_agrees(helpdesk: EventTable) -> None:
     pairs = len(frame) - frame["case:concept:name"].nunique()
     theirs = {k: round(v * pairs) for k, v in network.connections.items() if k[0] != k[1]}
     assert {(h.source, h.target): h.count for h in handovers(helpdesk, by="resource")} == theirs
+
+
+def test_support_lines_from_team_names_and_escalations() -> None:
+    assert tiers_from_names(["G97", "G230 2nd", "V13 2nd 3rd", "L61 3rd"]) == {
+        "G97": 1, "G230 2nd": 2, "V13 2nd 3rd": 3, "L61 3rd": 3}
+    # c1 stays in line 1; c2 goes to 2 and back to 1; c3 reaches 3 and is closed by 2.
+    events = make({"c1": "AA", "c2": "ABA", "c3": "ABCB"})
+    reach = find_escalations(events, tiers={"B": 2, "C": 3})
+    assert [(r.tier, r.cases_reaching, r.cases_ending) for r in reach] == [(1, 3, 2), (2, 2, 1), (3, 1, 0)]
+    with pytest.raises(ValidationError, match="'impact'"):
+        find_escalations(events, tiers={"B": 2}, segment="impact")
