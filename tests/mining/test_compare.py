@@ -112,6 +112,11 @@ def test_bad_input_is_named() -> None:
         compare_by_attribute(events, column="case:unit", a="x", b="y")
     with pytest.raises(ValidationError, match="side b has no cases"):
         compare_by_attribute(events, column="case:team", a="x", b="y")
+    jan, feb, mar = (datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2, 3))
+    with pytest.raises(ValidationError, match="overlap"):
+        compare_periods(events, a=(jan, mar), b=(feb, mar))
+    with pytest.raises(ValidationError, match="min_count"):
+        compare_by_attribute(events, column="case:team", a="x", b="y", min_count=0)
     with pytest.raises(ValidationError, match="no time zone"):
         compare_periods(events, a=(datetime(2024, 1, 1), datetime(2024, 2, 1)),
                         b=(datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)))

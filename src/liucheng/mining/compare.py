@@ -57,6 +57,10 @@ def split_by_period(events: Events, *, a: tuple[datetime, datetime], b: tuple[da
         if end <= start:
             raise ValidationError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})",
                                   where=f"period {name}")
+    if a[0] < b[1] and b[0] < a[1]:
+        raise ValidationError(f"periods a and b overlap ({max(a[0], b[0]).isoformat()} .. "
+                              f"{min(a[1], b[1]).isoformat()})", where="periods",
+                              hint="a case must belong to one side only: make the periods disjoint")
     first = _first_events(as_ibis(events))
     ts = first[TIMESTAMP]
     side = ibis.cases(((ts >= a[0]) & (ts < a[1]), "a"), ((ts >= b[0]) & (ts < b[1]), "b"), else_=None)
@@ -160,6 +164,9 @@ def _proportion_test(k_a: int, n_a: int, k_b: int, n_b: int) -> tuple[float, flo
 
 def compare_cases(events: Events, sides: ir.Table, *, min_count: int = 5) -> Comparison:
     """Compare the cases of side "a" with those of side "b" (``sides``: case_id, side)."""
+    if min_count < 1:
+        raise ValidationError(f"min_count is {min_count}", where="min_count",
+                              hint="an edge needs at least one waiting time on each side to compare")
     t = as_ibis(events)
     sides = sides.select(_case=sides[CASE_ID], side=sides.side)
     t = t.join(sides, t[CASE_ID] == sides._case)
