@@ -167,6 +167,11 @@ def test_helpdesk_rankings_match_the_brute_force(helpdesk: EventTable) -> None:
     by_edge, _ = brute_rankings(helpdesk)
     check_ranking(result.edges, by_edge, ("source", "target"))
     assert result.groups == []   # the helpdesk log has no org:group
+    table = result.edges.to_arrow()
+    assert table.column_names == ["source", "target", "count", "total_s", "mean_s", "median_s", "p90_s", "share"]
+    assert table.to_pylist() == result.edges.to_dicts()
+    assert result.groups.to_arrow().column_names == ["group", "count", "total_s", "mean_s", "median_s", "p90_s",
+                                                     "share"]
     by_activity: dict[tuple, list[float]] = defaultdict(list)
     for item in brute_instances(helpdesk, paired=False):
         if item[4] is not None:

@@ -4,7 +4,9 @@ Where a log records ``start`` and ``complete`` lifecycle transitions, an *activi
 start paired with the next complete of the same activity in the case, first in first out (the
 oldest open start is closed first; a complete with no open start is left alone). Its service time
 runs from start to complete; its waiting time from the latest completion of any activity earlier
-in the case to the start (``None`` for an instance no completion precedes).
+in the case to the start (``None`` for an instance no completion precedes). Complete events with
+no start (atomic steps) are not instances in this mode; a start never completed is one with
+unknown service time.
 
 Logs without those transitions (one event per step, as most ticketing exports) only tell when a
 step was recorded, so each event is an instance whose waiting time is its *sojourn* time: the

@@ -11,6 +11,9 @@ holder are left out. Consecutive events of a case with the same holder form one 
   other Y) at the event where the case returns to X.
 
 This is the "扯皮推诿" a service desk manager wants to see: cases bounced between teams.
+
+PM4Py's handover-of-work network (beta = 0) counts every consecutive pair, ``X -> X`` included,
+and divides by the number of pairs; our count of ``X -> Y`` is its value times that number.
 """
 
 from __future__ import annotations
