@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
 from liucheng.mining.activity_time import activity_instances, activity_times, has_lifecycle_pairs
@@ -195,3 +197,14 @@ def test_bpic2012_lifecycle_instances_match_the_brute_force() -> None:
     events = from_arrow(events.table.filter(pc.is_in(events.table["case_id"], first)))
     ours = sorted(ours_instances(events), key=key)
     assert ours == sorted(brute_instances(events, paired=True), key=key)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["c1", "c2"]), st.sampled_from("AB"), st.integers(0, 5),
+                          st.sampled_from(["start", "complete", "START", "Complete"])), min_size=1, max_size=14))
+def test_fifo_pairing_on_random_logs(rows: list[tuple]) -> None:
+    """Random interleavings, equal timestamps (the file order decides) and letter cases."""
+    events = make([(c, a, m, life, None) for c, a, m, life in rows])
+    if not has_lifecycle_pairs(events):
+        return
+    assert sorted(ours_instances(events), key=key) == sorted(brute_instances(events, paired=True), key=key)

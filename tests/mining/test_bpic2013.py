@@ -60,8 +60,10 @@ def test_a_ping_pong_between_support_teams(events: EventTable, cases: dict[str, 
     cases_with = set().union(*per_team.values())
     assert (ping.cases, ping.cases_with_ping_pong, ping.occurrences) == (len(cases), len(cases_with),
                                                                          sum(pairs.values()))
-    assert [(p.origin, p.other, p.occurrences) for p in ping.pairs[:10]] == [
-        (o, x, n) for (o, x), n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    assert [(p.origin, p.other, p.occurrences) for p in ping.pairs] == [
+        (o, x, n) for (o, x), n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))]
+    assert {h.holder: h.cases_with_ping_pong for h in ping.holders if h.cases_with_ping_pong} == {
+        team: len(found) for team, found in per_team.items()}
     top = sorted(per_team, key=lambda t: (-len(per_team[t]), t))[:10]
     assert [h.holder for h in ping.holders[:10]] == top
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
@@ -107,11 +109,6 @@ def test_helpdesk_resources(helpdesk: EventTable) -> None:
     check(helpdesk, "resource")
 
 
-def test_incident_groups() -> None:
-    """The ping-pong figures of docs/bpic2013.md are checked in test_bpic2013.py; this checks
-    every pair, holder and handover."""
-    check(read_xes_table(str(DATA / "bpic2013_incidents" / "bpic2013_incidents.xes.gz")), "group")
-
 
 def test_pm4py_handover_network_agrees(helpdesk: EventTable) -> None:
     """PM4Py counts every consecutive pair (also X -> X) and divides by the number of pairs;
@@ -138,3 +135,12 @@ def test_support_lines_from_team_names_and_escalations() -> None:
     assert [(r.tier, r.cases_reaching, r.cases_ending) for r in reach] == [(1, 3, 2), (2, 2, 1), (3, 1, 0)]
     with pytest.raises(ValidationError, match="'impact'"):
         find_escalations(events, tiers={"B": 2}, segment="impact")
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.dictionaries(st.sampled_from(["c1", "c2", "c3"]), st.text("ABC-", min_size=1, max_size=9), min_size=1))
+def test_random_logs(traces: dict[str, str]) -> None:
+    events = make(traces)
+    if all(set(word) == {"-"} for word in traces.values()):
+        return
+    check(events, "group")
