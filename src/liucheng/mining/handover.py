@@ -100,14 +100,17 @@ class PingPong(msgspec.Struct, frozen=True, kw_only=True):
 
 def ping_pong_events(events: Events, *, by: str = "group") -> ir.Table:
     """The runs where a case returns to the holder it had two runs before (origin = holder)."""
-    runs = holder_runs(events, by=by)
+    return _returns(holder_runs(events, by=by))
+
+
+def _returns(runs: ir.Table) -> ir.Table:
     return runs.filter(runs.before_previous == runs.holder)
 
 
 def find_ping_pong(events: Events, *, by: str = "group") -> PingPong:
     """Direct ping-pong per pair (most frequent first) and per holder (most cases first)."""
     runs = holder_runs(events, by=by)
-    found = runs.filter(runs.before_previous == runs.holder)
+    found = _returns(runs)
     pairs = found.group_by(origin=found.holder, other=found.previous).aggregate(
         occurrences=found.count(), cases=found[CASE_ID].nunique(),
     )
