@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -15,12 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
+from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining.activity_time import activity_instances, activity_times, has_lifecycle_pairs
 from liucheng.mining.bottlenecks import find_bottlenecks, waiting_by_activity, waiting_by_edge, waiting_by_group
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -154,14 +152,14 @@ def test_rankings_on_a_small_log() -> None:
     check_ranking(waiting_by_activity(events), by_activity, ("activity",))
 
 
-@pytest.fixture(scope="module")
-def helpdesk() -> EventTable:
-    return read_xes_table(str(DATA / "helpdesk" / "helpdesk.xes.gz"))
+@pytest.fixture
+def helpdesk(load_log: Callable[[str], EventTable]) -> EventTable:
+    return load_log("helpdesk")
 
 
-@pytest.fixture(scope="module")
-def incidents() -> EventTable:
-    return read_xes_table(str(DATA / "bpic2013_incidents" / "bpic2013_incidents.xes.gz"))
+@pytest.fixture
+def incidents(load_log: Callable[[str], EventTable]) -> EventTable:
+    return load_log("bpic2013_incidents")
 
 
 def test_helpdesk_rankings_match_the_brute_force(helpdesk: EventTable) -> None:
@@ -190,9 +188,9 @@ def test_incident_groups_match_the_brute_force(incidents: EventTable) -> None:
 
 
 @pytest.mark.slow
-def test_bpic2012_lifecycle_instances_match_the_brute_force() -> None:
+def test_bpic2012_lifecycle_instances_match_the_brute_force(load_log: Callable[[str], EventTable]) -> None:
     """The one shared log with start/complete pairs; its first 2,000 cases keep the test short."""
-    events = read_xes_table(str(DATA / "bpic2012" / "bpic2012.xes.gz"))
+    events = load_log("bpic2012")
     first = pc.unique(events.table["case_id"]).slice(0, 2000)
     events = from_arrow(events.table.filter(pc.is_in(events.table["case_id"], first)))
     ours = sorted(ours_instances(events), key=key)

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
-from liucheng.eventlog.table import EventTable, read_xes_table
+from liucheng.eventlog.table import EventTable
 from liucheng.mining.handover import find_escalations, find_ping_pong, tiers_from_names
 from liucheng.mining.holding import longest_holder_summary, time_in_state
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
-LOG = DATA / "bpic2013_incidents" / "bpic2013_incidents.xes.gz"
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def events() -> EventTable:
-    return read_xes_table(str(LOG))
+def events(load_log: Callable[[str], EventTable]) -> EventTable:
+    return load_log("bpic2013_incidents")
 
 
 @pytest.fixture(scope="module")

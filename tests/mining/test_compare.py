@@ -6,19 +6,17 @@ import bisect
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
+from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining.compare import compare_by_attribute, compare_periods, magnitude
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
 
@@ -122,8 +120,8 @@ def test_bad_input_is_named() -> None:
                         b=(datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)))
 
 
-def test_helpdesk_2011_against_2012() -> None:
-    events = read_xes_table(str(DATA / "helpdesk" / "helpdesk.xes.gz"))
+def test_helpdesk_2011_against_2012(load_log: Callable[[str], EventTable]) -> None:
+    events = load_log("helpdesk")
     y2011, y2012, y2013 = (datetime(y, 1, 1, tzinfo=UTC) for y in (2011, 2012, 2013))
     result = compare_periods(events, a=(y2011, y2012), b=(y2012, y2013))
     first: dict[str, datetime] = {}

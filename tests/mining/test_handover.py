@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -13,11 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liucheng.core.errors import ValidationError
-from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
+from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining.handover import find_escalations, find_ping_pong, handovers, tiers_from_names
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
 
@@ -100,9 +98,9 @@ def test_unknown_holder_column() -> None:
         handovers(make({"c1": "AB"}), by="team")
 
 
-@pytest.fixture(scope="module")
-def helpdesk() -> EventTable:
-    return read_xes_table(str(DATA / "helpdesk" / "helpdesk.xes.gz"))
+@pytest.fixture
+def helpdesk(load_log: Callable[[str], EventTable]) -> EventTable:
+    return load_log("helpdesk")
 
 
 def test_helpdesk_resources(helpdesk: EventTable) -> None:

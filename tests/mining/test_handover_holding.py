@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
+from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining.holding import longest_holder_summary, longest_holders, time_in_state
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
 
@@ -86,5 +84,5 @@ def test_hand_made_log() -> None:
     assert top == {"c1": "g2", "c2": "g1"}
 
 
-def test_helpdesk_activities() -> None:
-    check(read_xes_table(str(DATA / "helpdesk" / "helpdesk.xes.gz")), ("activity",))
+def test_helpdesk_activities(load_log: Callable[[str], EventTable]) -> None:
+    check(load_log("helpdesk"), ("activity",))

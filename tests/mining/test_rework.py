@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.eventlog.table import EventTable, from_arrow, read_xes_table
+from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining.rework import find_reopenings, find_rework
 
-# ../shared/data next to the checkout (the main tree or a worktree one level deeper).
-DATA = next(p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir())
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LOG_ORDER = [("case_id", "ascending"), ("timestamp", "ascending"), ("event_index", "ascending")]
 HELPDESK_CLOSING = ("Resolve ticket", "Closed")
@@ -118,11 +116,11 @@ def test_bad_options_are_named() -> None:
         find_reopenings(events, closing=[])
 
 
-def test_helpdesk() -> None:
-    check(read_xes_table(str(DATA / "helpdesk" / "helpdesk.xes.gz")), ("activity",), HELPDESK_CLOSING)
+def test_helpdesk(load_log: Callable[[str], EventTable]) -> None:
+    check(load_log("helpdesk"), ("activity",), HELPDESK_CLOSING)
 
 
 @pytest.mark.slow
-def test_bpic2013_incidents_by_status_and_sub_status() -> None:
-    events = read_xes_table(str(DATA / "bpic2013_incidents" / "bpic2013_incidents.xes.gz"))
+def test_bpic2013_incidents_by_status_and_sub_status(load_log: Callable[[str], EventTable]) -> None:
+    events = load_log("bpic2013_incidents")
     check(events, ("activity", "lifecycle"), INCIDENT_CLOSING)

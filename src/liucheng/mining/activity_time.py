@@ -17,7 +17,7 @@ Within a case, events are ordered by ``(timestamp, event_index)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import ibis
 import msgspec
@@ -31,14 +31,11 @@ from liucheng.eventlog.table import (
     LIFECYCLE,
     RESOURCE,
     TIMESTAMP,
-    EventTable,
 )
+from liucheng.mining._ibis import EventsLike, as_ibis, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-
-#: An analysis input: an event table or its Ibis expression (same column names).
-Events: TypeAlias = "EventTable | ir.Table"
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -62,19 +59,9 @@ class Rows(list[T], Generic[T]):
         return pa.table({name: pa.nulls(0) for name in self.row_type.__struct_fields__})
 
 
-def as_ibis(events: Events) -> ir.Table:
-    """The Ibis expression of ``events`` (an ``EventTable`` goes to a new in-memory DuckDB)."""
-    return events.to_ibis() if isinstance(events, EventTable) else events
-
-
 def case_window(**kwargs: Any) -> Any:
     """The window over one case's events in log order: ``(timestamp, event_index)``."""
     return ibis.window(group_by=CASE_ID, order_by=[TIMESTAMP, EVENT_INDEX], **kwargs)
-
-
-def seconds_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
-    """``later - earlier`` in seconds, exact to the microsecond (null when either is null)."""
-    return later.delta(earlier, unit="microsecond") / 1e6
 
 
 def fetch(expr: ir.Table, row_type: type[T]) -> Rows[T]:
@@ -83,14 +70,14 @@ def fetch(expr: ir.Table, row_type: type[T]) -> Rows[T]:
     return Rows(row_type, [row_type(**record) for record in records])
 
 
-def has_lifecycle_pairs(events: Events) -> bool:
+def has_lifecycle_pairs(events: EventsLike) -> bool:
     """True when the log records both ``start`` and ``complete`` transitions (any case)."""
     t = as_ibis(events)
     kinds = t.filter(t[LIFECYCLE].lower().isin([START, COMPLETE]))[LIFECYCLE].lower().nunique()
     return bool(kinds.execute() == 2)
 
 
-def activity_instances(events: Events, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> ir.Table:
+def activity_instances(events: EventsLike, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> ir.Table:
     """One row per activity instance: case_id, activity, resource, group, start, complete,
     service_s, waiting_s (see the module docstring for both modes).
 
@@ -159,7 +146,7 @@ class ActivityTime(msgspec.Struct, frozen=True, kw_only=True):
     waiting_p90_s: float | None
 
 
-def activity_times(events: Events, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> Rows[ActivityTime]:
+def activity_times(events: EventsLike, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> Rows[ActivityTime]:
     """Per activity: instances, total/mean/median service time, total/mean/median/p90 waiting time.
 
     Sorted by total waiting time, longest first. Medians and percentiles interpolate linearly.

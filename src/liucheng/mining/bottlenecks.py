@@ -22,7 +22,8 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, GROUP, TIMESTAMP
-from liucheng.mining.activity_time import Events, Rows, activity_instances, as_ibis, case_window, fetch, seconds_between
+from liucheng.mining._ibis import EventsLike, as_ibis, seconds_between
+from liucheng.mining.activity_time import Rows, activity_instances, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -73,7 +74,7 @@ class Bottlenecks(msgspec.Struct, frozen=True, kw_only=True):
     groups: Rows[GroupWaiting]
 
 
-def edge_gaps(events: Events) -> ir.Table:
+def edge_gaps(events: EventsLike) -> ir.Table:
     """One row per pair of consecutive events in a case: source, target, source_group, waiting_s."""
     t = as_ibis(events)
     w = case_window()
@@ -101,26 +102,26 @@ def _ranked(table: ir.Table, keys: list[str], value: str) -> ir.Table:
 
 
 def waiting_by_activity(
-    events: Events, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto",
+    events: EventsLike, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto",
 ) -> Rows[ActivityWaiting]:
     """Activities ranked by total waiting time before them (instances with a known wait only)."""
     inst = activity_instances(events, mode=mode)
     return fetch(_ranked(inst, [ACTIVITY], "waiting_s"), ActivityWaiting)
 
 
-def waiting_by_edge(events: Events) -> Rows[EdgeWaiting]:
+def waiting_by_edge(events: EventsLike) -> Rows[EdgeWaiting]:
     """Directly-follows edges ranked by the total time between their two events."""
     return fetch(_ranked(edge_gaps(events), ["source", "target"], "waiting_s"), EdgeWaiting)
 
 
-def waiting_by_group(events: Events) -> Rows[GroupWaiting]:
+def waiting_by_group(events: EventsLike) -> Rows[GroupWaiting]:
     """Groups ranked by the total time cases stayed with them (gaps after their events)."""
     gaps = edge_gaps(events)
     gaps = gaps.filter(gaps.source_group.notnull()).rename(group="source_group")
     return fetch(_ranked(gaps, [GROUP], "waiting_s"), GroupWaiting)
 
 
-def find_bottlenecks(events: Events, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> Bottlenecks:
+def find_bottlenecks(events: EventsLike, *, mode: Literal["auto", "lifecycle", "sojourn"] = "auto") -> Bottlenecks:
     """All three rankings of one log."""
     t = as_ibis(events)
     return Bottlenecks(

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import ibis
 import msgspec
 
-from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, TIMESTAMP
-from liucheng.mining.activity_time import Events, Rows, as_ibis, case_window, fetch, seconds_between
+from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis, seconds_between
+from liucheng.mining.activity_time import Rows, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -47,18 +47,18 @@ def _first_events(t: ir.Table) -> ir.Table:
     return first.filter(first._n == 0)
 
 
-def split_by_period(events: Events, *, a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> ir.Table:
+def split_by_period(events: EventsLike, *, a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> ir.Table:
     """case_id, side: a case belongs to the period ``[start, end)`` its first event falls in."""
     for name, (start, end) in (("a", a), ("b", b)):
         for when in (start, end):
             if when.tzinfo is None or when.utcoffset() is None:
-                raise ValidationError(f"{when.isoformat()} has no time zone", where=f"period {name}",
+                raise MiningInputError(f"{when.isoformat()} has no time zone", where=f"period {name}",
                                       hint="give aware datetimes, e.g. datetime(2012, 1, 1, tzinfo=UTC)")
         if end <= start:
-            raise ValidationError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})",
+            raise MiningInputError(f"ends ({end.isoformat()}) before it starts ({start.isoformat()})",
                                   where=f"period {name}")
     if a[0] < b[1] and b[0] < a[1]:
-        raise ValidationError(f"periods a and b overlap ({max(a[0], b[0]).isoformat()} .. "
+        raise MiningInputError(f"periods a and b overlap ({max(a[0], b[0]).isoformat()} .. "
                               f"{min(a[1], b[1]).isoformat()})", where="periods",
                               hint="a case must belong to one side only: make the periods disjoint")
     first = _first_events(as_ibis(events))
@@ -68,11 +68,11 @@ def split_by_period(events: Events, *, a: tuple[datetime, datetime], b: tuple[da
     return sides.filter(sides.side.notnull())
 
 
-def split_by_attribute(events: Events, *, column: str, a: str, b: str) -> ir.Table:
+def split_by_attribute(events: EventsLike, *, column: str, a: str, b: str) -> ir.Table:
     """case_id, side: by the value of ``column`` on the case's first event (A = ``a``, B = ``b``)."""
     t = as_ibis(events)
     if column not in t.columns:
-        raise ValidationError(f"no column {column!r}", where="column", hint=f"choose among {', '.join(t.columns)}")
+        raise MiningInputError(f"no column {column!r}", where="column", hint=f"choose among {', '.join(t.columns)}")
     first = _first_events(t)
     value = first[column].cast("string")
     sides = first.select(CASE_ID, side=ibis.cases((value == a, "a"), (value == b, "b"), else_=None))
@@ -162,10 +162,10 @@ def _proportion_test(k_a: int, n_a: int, k_b: int, n_b: int) -> tuple[float, flo
     return z, math.erfc(abs(z) / math.sqrt(2))
 
 
-def compare_cases(events: Events, sides: ir.Table, *, min_count: int = 5) -> Comparison:
+def compare_cases(events: EventsLike, sides: ir.Table, *, min_count: int = 5) -> Comparison:
     """Compare the cases of side "a" with those of side "b" (``sides``: case_id, side)."""
     if min_count < 1:
-        raise ValidationError(f"min_count is {min_count}", where="min_count",
+        raise MiningInputError(f"min_count is {min_count}", where="min_count",
                               hint="an edge needs at least one waiting time on each side to compare")
     t = as_ibis(events)
     sides = sides.select(_case=sides[CASE_ID], side=sides.side)
@@ -175,7 +175,7 @@ def compare_cases(events: Events, sides: ir.Table, *, min_count: int = 5) -> Com
     duration = _cliffs(durations, []).to_pyarrow().to_pylist()[0]
     n_a, n_b = duration["count_a"] or 0, duration["count_b"] or 0
     if not n_a or not n_b:
-        raise ValidationError(f"side {'a' if not n_a else 'b'} has no cases", where="sides",
+        raise MiningInputError(f"side {'a' if not n_a else 'b'} has no cases", where="sides",
                               hint="check the periods or attribute values: they select no case of this log")
     return Comparison(
         duration=DurationChange(
@@ -218,14 +218,14 @@ def _waiting_changes(t: ir.Table, min_count: int) -> Rows[WaitingChange]:
     return Rows(WaitingChange, [msgspec.structs.replace(r, magnitude=magnitude(r.cliffs_delta) or "") for r in rows])
 
 
-def compare_periods(events: Events, *, a: tuple[datetime, datetime], b: tuple[datetime, datetime],
+def compare_periods(events: EventsLike, *, a: tuple[datetime, datetime], b: tuple[datetime, datetime],
                     min_count: int = 5) -> Comparison:
     """Cases started in period ``a`` against those started in period ``b``."""
     t = as_ibis(events)
     return compare_cases(t, split_by_period(t, a=a, b=b), min_count=min_count)
 
 
-def compare_by_attribute(events: Events, *, column: str, a: str, b: str, min_count: int = 5) -> Comparison:
+def compare_by_attribute(events: EventsLike, *, column: str, a: str, b: str, min_count: int = 5) -> Comparison:
     """Cases whose ``column`` is ``a`` against those where it is ``b``."""
     t = as_ibis(events)
     return compare_cases(t, split_by_attribute(t, column=column, a=a, b=b), min_count=min_count)

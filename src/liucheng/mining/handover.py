@@ -1,6 +1,6 @@
 """Handover of work and ping-pong between resources or groups (teams, departments).
 
-``by`` names the *holder* column: ``"resource"`` (people) or ``"group"`` (teams). Events without a
+``by`` names the *holder* column: ``"resource"`` (people) or ``"group"`` (teams). EventsLike without a
 holder are left out. Consecutive events of a case with the same holder form one *run*:
 
 * a handover ``X -> Y`` is a run of Y right after a run of X in the same case (X != Y); so the
@@ -25,20 +25,20 @@ from typing import TYPE_CHECKING
 import ibis
 import msgspec
 
-from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import CASE_ID, EVENT_INDEX, TIMESTAMP
-from liucheng.mining.activity_time import Events, Rows, as_ibis, case_window, fetch
+from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis
+from liucheng.mining.activity_time import Rows, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 
-def holder_runs(events: Events, *, by: str = "group") -> ir.Table:
+def holder_runs(events: EventsLike, *, by: str = "group") -> ir.Table:
     """The first event of each run of one holder: case_id, timestamp, event_index, holder,
     previous (holder of the run before) and before_previous (two runs back)."""
     t = as_ibis(events)
     if by not in t.columns:
-        raise ValidationError(f"no column {by!r} to take holders from", where="by",
+        raise MiningInputError(f"no column {by!r} to take holders from", where="by",
                               hint='use "resource", "group" or another column of the log')
     t = t.filter(t[by].notnull()).select(CASE_ID, TIMESTAMP, EVENT_INDEX, holder=t[by].cast("string"))
     t = t.mutate(_before=t.holder.lag().over(case_window()))
@@ -56,7 +56,7 @@ class Handover(msgspec.Struct, frozen=True, kw_only=True):
     cases: int
 
 
-def handovers(events: Events, *, by: str = "resource") -> Rows[Handover]:
+def handovers(events: EventsLike, *, by: str = "resource") -> Rows[Handover]:
     """The handover-of-work matrix as an edge list, most frequent first."""
     runs = holder_runs(events, by=by)
     moves = runs.filter(runs.previous.notnull())
@@ -98,7 +98,7 @@ class PingPong(msgspec.Struct, frozen=True, kw_only=True):
     holders: Rows[PingPongHolder]
 
 
-def ping_pong_events(events: Events, *, by: str = "group") -> ir.Table:
+def ping_pong_events(events: EventsLike, *, by: str = "group") -> ir.Table:
     """The runs where a case returns to the holder it had two runs before (origin = holder)."""
     return _returns(holder_runs(events, by=by))
 
@@ -107,7 +107,7 @@ def _returns(runs: ir.Table) -> ir.Table:
     return runs.filter(runs.before_previous == runs.holder)
 
 
-def find_ping_pong(events: Events, *, by: str = "group") -> PingPong:
+def find_ping_pong(events: EventsLike, *, by: str = "group") -> PingPong:
     """Direct ping-pong per pair (most frequent first) and per holder (most cases first)."""
     runs = holder_runs(events, by=by)
     found = _returns(runs)
@@ -166,13 +166,13 @@ class TierReach(msgspec.Struct, frozen=True, kw_only=True):
     share_ending: float
 
 
-def case_tiers(events: Events, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
+def case_tiers(events: EventsLike, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
                segment: str | None = None) -> ir.Table:
     """Per case: highest tier handling it (max_tier), tier of its last event (last_tier), segment."""
     t = as_ibis(events)
     for name in (by, segment):
         if name is not None and name not in t.columns:
-            raise ValidationError(f"no column {name!r}", where="escalations",
+            raise MiningInputError(f"no column {name!r}", where="escalations",
                                   hint=f"choose among {', '.join(t.columns)}")
     tier = t[by].cast("string").substitute(dict(tiers), else_=default).fill_null(default).cast("int64")
     seg = t[segment].cast("string").fill_null("") if segment else ibis.literal("all")
@@ -183,7 +183,7 @@ def case_tiers(events: Events, *, tiers: Mapping[str, int], by: str = "group", d
     )
 
 
-def find_escalations(events: Events, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
+def find_escalations(events: EventsLike, *, tiers: Mapping[str, int], by: str = "group", default: int = 1,
                      segment: str | None = None) -> Rows[TierReach]:
     """How many cases reach each support line above ``default`` and end there, overall or per
     value of ``segment`` (a case attribute read on the case's first rows; e.g. "impact")."""

@@ -19,14 +19,15 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import CASE_ID, GROUP, TIMESTAMP
-from liucheng.mining.activity_time import Events, Rows, case_window, fetch, seconds_between
+from liucheng.mining._ibis import EventsLike, seconds_between
+from liucheng.mining.activity_time import Rows, case_window, fetch
 from liucheng.mining.rework import with_steps
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 
-def holding_spans(events: Events, *, by: Sequence[str] = (GROUP,)) -> ir.Table:
+def holding_spans(events: EventsLike, *, by: Sequence[str] = (GROUP,)) -> ir.Table:
     """One row per event that has a next one: case_id, state, held_s (time to the next event)."""
     t = with_steps(events, by)
     spans = t.select(CASE_ID, state=t.step, held_s=seconds_between(t[TIMESTAMP].lead().over(case_window()),
@@ -47,7 +48,7 @@ class StateTime(msgspec.Struct, frozen=True, kw_only=True):
     share: float
 
 
-def time_in_state(events: Events, *, by: Sequence[str] = (GROUP,)) -> Rows[StateTime]:
+def time_in_state(events: EventsLike, *, by: Sequence[str] = (GROUP,)) -> Rows[StateTime]:
     """Total, mean, median and p90 holding time per state, largest total first."""
     spans = holding_spans(events, by=by)
     grand = spans.held_s.sum().as_scalar()
@@ -59,7 +60,7 @@ def time_in_state(events: Events, *, by: Sequence[str] = (GROUP,)) -> Rows[State
     return fetch(summary.order_by([summary.total_s.desc(), "state"]), StateTime)
 
 
-def longest_holders(events: Events, *, by: Sequence[str] = (GROUP,)) -> ir.Table:
+def longest_holders(events: EventsLike, *, by: Sequence[str] = (GROUP,)) -> ir.Table:
     """Per case: holder (the state that held it longest), held_s, case_held_s (all its spans)."""
     spans = holding_spans(events, by=by)
     per_state = spans.group_by([CASE_ID, "state"]).aggregate(held_s=spans.held_s.sum())
@@ -82,7 +83,7 @@ class LongestHolder(msgspec.Struct, frozen=True, kw_only=True):
     median_share_of_case: float | None
 
 
-def longest_holder_summary(events: Events, *, by: Sequence[str] = (GROUP,)) -> Rows[LongestHolder]:
+def longest_holder_summary(events: EventsLike, *, by: Sequence[str] = (GROUP,)) -> Rows[LongestHolder]:
     """Per state: in how many cases it was the longest holder, and how long it held them then.
 
     ``median_share_of_case`` is the median of held_s / case_held_s over those cases (None when

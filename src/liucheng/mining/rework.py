@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import ACTIVITY, CASE_ID
-from liucheng.mining.activity_time import Events, Rows, as_ibis, case_window, fetch
+from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis
+from liucheng.mining.activity_time import Rows, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -29,12 +29,12 @@ STEP_SEPARATOR = " / "
 REOPEN_STEPS = ("Reopen", "Reopened")
 
 
-def with_steps(events: Events, by: Sequence[str] = (ACTIVITY,)) -> ir.Table:
+def with_steps(events: EventsLike, by: Sequence[str] = (ACTIVITY,)) -> ir.Table:
     """The events with a ``step`` column: the ``by`` columns joined by " / " (a null as "")."""
     t = as_ibis(events)
     missing = [name for name in by if name not in t.columns]
     if not by or missing:
-        raise ValidationError(f"cannot build steps from {list(by)}: no column {', '.join(missing) or 'given'}",
+        raise MiningInputError(f"cannot build steps from {list(by)}: no column {', '.join(missing) or 'given'}",
                               where="by", hint=f"choose among {', '.join(t.columns)}")
     parts = [t[name].cast("string").fill_null("") for name in by]
     step = parts[0]
@@ -76,13 +76,13 @@ class Rework(msgspec.Struct, frozen=True, kw_only=True):
     cases_with_loop_of_two: int
 
 
-def _with_history(events: Events, by: Sequence[str]) -> ir.Table:
+def _with_history(events: EventsLike, by: Sequence[str]) -> ir.Table:
     t = with_steps(events, by)
     w = case_window()
     return t.mutate(_prev=t.step.lag().over(w), _prev2=t.step.lag(2).over(w))
 
 
-def find_rework(events: Events, *, by: Sequence[str] = (ACTIVITY,)) -> Rework:
+def find_rework(events: EventsLike, *, by: Sequence[str] = (ACTIVITY,)) -> Rework:
     """Repeated steps (ranked by extra executions), loops of two (by occurrences), case counts."""
     t = _with_history(events, by)
     per_case = t.group_by([CASE_ID, "step"]).aggregate(n=t.count())
@@ -141,11 +141,12 @@ class Reopenings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def reopening_events(
-    events: Events, *, closing: Sequence[str], reopen: Sequence[str] = REOPEN_STEPS, by: Sequence[str] = (ACTIVITY,),
+    events: EventsLike, *, closing: Sequence[str], reopen: Sequence[str] = REOPEN_STEPS,
+    by: Sequence[str] = (ACTIVITY,),
 ) -> ir.Table:
     """The events that reopen a case (see the module docstring), with their ``step``."""
     if not closing:
-        raise ValidationError("no closing steps given", where="closing",
+        raise MiningInputError("no closing steps given", where="closing",
                               hint='name the steps that close a case, e.g. closing=["Closed"]')
     t = _with_history(events, by)
     closing_steps = list(closing)
@@ -155,7 +156,8 @@ def reopening_events(
 
 
 def find_reopenings(
-    events: Events, *, closing: Sequence[str], reopen: Sequence[str] = REOPEN_STEPS, by: Sequence[str] = (ACTIVITY,),
+    events: EventsLike, *, closing: Sequence[str], reopen: Sequence[str] = REOPEN_STEPS,
+    by: Sequence[str] = (ACTIVITY,),
 ) -> Reopenings:
     """How many cases were reopened, how often, and into which steps (most frequent first)."""
     t = as_ibis(events)
