@@ -65,3 +65,35 @@ def test_a_missing_log_is_a_clear_error() -> None:
     result = run("mine", "dfg", "no-such-log.xes", "--format", "json", expect=2)
     error = json.loads(result.stderr)
     assert error["error"] == "invalid_log" and "no such file" in error["message"]
+
+
+def _resource_runs() -> list[list[str]]:
+    """Per case, the resources of consecutive events with repeats collapsed (who held the case, in turn)."""
+    out = []
+    for trace in read_xes(RECEIPT):
+        ordered = [e for _, e in sorted(enumerate(trace.events), key=lambda p: (p[1].timestamp, p[0]))]
+        runs: list[str] = []
+        for event in ordered:
+            if event.resource is not None and (not runs or runs[-1] != event.resource):
+                runs.append(event.resource)
+        out.append(runs)
+    return out
+
+
+def test_handover_json_counts_ping_pong_between_resources_by_brute_force() -> None:
+    data = json.loads(run("mine", "handover", RECEIPT, "--by", "resource", "--top", "1000", "-F", "json").stdout)
+    runs = _resource_runs()
+    bounced = [r for r in runs if any(r[i] == r[i - 2] for i in range(2, len(r)))]
+    occurrences = sum(1 for r in runs for i in range(2, len(r)) if r[i] == r[i - 2])
+    assert data["cases_with_ping_pong"] == len(bounced)
+    assert data["occurrences"] == occurrences
+    moves = Counter((r[i - 1], r[i]) for r in runs for i in range(1, len(r)))
+    assert {(h["source"], h["target"]): h["count"] for h in data["handovers"]} == dict(moves)
+
+
+def test_bottlenecks_and_rework_print_for_scripts() -> None:
+    data = json.loads(run("mine", "bottlenecks", RECEIPT, "-F", "json").stdout)
+    assert data["activities"] and abs(sum(a["share"] for a in data["activities"]) - 1.0) < 0.05
+    rework = json.loads(run("mine", "rework", RECEIPT, "-F", "json").stdout)
+    repeated = sum(1 for seq in _traces() if len(set(seq)) < len(seq))
+    assert rework["cases_with_repeat"] == repeated

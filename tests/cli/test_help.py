@@ -41,6 +41,9 @@ EXPECTED = {
     "mine dfg",
     "mine variants",
     "mine map",
+    "mine bottlenecks",
+    "mine handover",
+    "mine rework",
     "analyze",
 }
 GROUPS = {"liucheng", "db", "process", "case", "task", "events", "config", "log", "mine"}

@@ -187,3 +187,109 @@ def analyze_command(
 
 
 analyze = handle_errors(analyze_command)
+
+
+class Holder(StrEnum):
+    GROUP = "group"
+    RESOURCE = "resource"
+
+
+@app.command("bottlenecks")
+@handle_errors
+def bottlenecks_command(
+    log: LogArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows per ranking.")] = 15,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Where cases wait longest: per activity, per group and per transition, ranked by total waiting time."""
+    from liucheng.mining.bottlenecks import find_bottlenecks
+    from liucheng.mining.processmap import format_seconds
+
+    found = find_bottlenecks(load(log, tz=tz))
+    rankings = [("activity", found.activities, lambda r: r.activity),
+                ("group", found.groups, lambda r: r.group),
+                ("transition", found.edges, lambda r: f"{r.source} → {r.target}")]
+    columns = ["ranking", "where", "count", "total_s", "mean_s", "median_s", "p90_s", "share"]
+    rows = [[kind, name(r), r.count, r.total_s, r.mean_s, r.median_s, r.p90_s, r.share]
+            for kind, ranked, name in rankings for r in list(ranked)[:top]]
+
+    def render() -> None:
+        for kind, ranked, name in rankings:
+            if not ranked:
+                continue
+            console.print(table(f"waiting by {kind} (top {min(top, len(ranked))} of {len(ranked)})",
+                                [kind, "count", "total", "mean", "median", "p90", "share"],
+                                [[name(r), r.count, format_seconds(r.total_s), format_seconds(r.mean_s),
+                                  format_seconds(r.median_s), format_seconds(r.p90_s), f"{100 * r.share:.1f}%"]
+                                 for r in list(ranked)[:top]]))
+
+    data = {"activities": found.activities.to_dicts()[:top], "groups": found.groups.to_dicts()[:top],
+            "edges": found.edges.to_dicts()[:top]}
+    output(fmt, data=data, columns=columns, rows=rows, render=render)
+
+
+@app.command("handover")
+@handle_errors
+def handover_command(
+    log: LogArg,
+    by: Annotated[Holder, typer.Option("--by", help="Between groups (org:group) or resources (org:resource).",
+                                       case_sensitive=False)] = Holder.GROUP,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows per table.")] = 15,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Hand-overs of work and ping-pong (A → B → A) between groups or resources."""
+    from liucheng.mining.handover import find_ping_pong, handovers
+
+    events = load(log, tz=tz)
+    moves = sorted(handovers(events, by=by.value), key=lambda h: (-h.count, h.source, h.target))
+    found = find_ping_pong(events, by=by.value)
+    columns = ["kind", "from", "to", "count", "cases"]
+    rows = [["handover", h.source, h.target, h.count, h.cases] for h in moves[:top]]
+    rows += [["ping-pong", p.origin, p.other, p.occurrences, p.cases] for p in list(found.pairs)[:top]]
+
+    def render() -> None:
+        console.print(f"{found.cases_with_ping_pong} of {found.cases} cases ({100 * found.share:.1f}%) ping-pong "
+                      f"between {by.value}s, {found.occurrences} times")
+        console.print(table(f"most frequent hand-overs between {by.value}s", ["from", "to", "count", "cases"],
+                            [[h.source, h.target, h.count, h.cases] for h in moves[:top]]))
+        console.print(table(f"who ping-pongs ({by.value})", [by.value, "cases handled", "with ping-pong", "rate"],
+                            [[h.holder, h.cases_handled, h.cases_with_ping_pong, f"{100 * h.rate:.1f}%"]
+                             for h in list(found.holders)[:top] if h.cases_with_ping_pong]))
+
+    data = {"by": by.value, "cases": found.cases, "cases_with_ping_pong": found.cases_with_ping_pong,
+            "occurrences": found.occurrences, "share": found.share, "handovers": [
+                {"source": h.source, "target": h.target, "count": h.count, "cases": h.cases} for h in moves[:top]],
+            "pairs": found.pairs.to_dicts()[:top], "holders": found.holders.to_dicts()[:top]}
+    output(fmt, data=data, columns=columns, rows=rows, render=render)
+
+
+@app.command("rework")
+@handle_errors
+def rework_command(
+    log: LogArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows to show.")] = 15,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Repeated steps, self-loops and A → B → A loops per case."""
+    from liucheng.mining.rework import find_rework
+
+    found = find_rework(load(log, tz=tz))
+    steps = [s for s in found.steps if s.extra_executions][:top]
+    columns = ["step", "cases", "cases_repeated", "extra_executions", "rework_rate", "self_loops"]
+    rows = [[s.step, s.cases, s.cases_repeated, s.extra_executions,
+             f"{100 * s.rework_rate:.1f}%" if fmt is OutFormat.TABLE else s.rework_rate, s.self_loops] for s in steps]
+    data = {"cases": found.cases, "cases_with_repeat": found.cases_with_repeat,
+            "cases_with_self_loop": found.cases_with_self_loop, "cases_with_loop_of_two": found.cases_with_loop_of_two,
+            "steps": [msgspec_dict(s) for s in steps], "loops": found.loops.to_dicts()[:top]}
+    output(fmt, data=data, columns=columns, rows=rows,
+           title=f"{found.cases_with_repeat} of {found.cases} cases repeat a step; "
+                 f"{found.cases_with_loop_of_two} go A → B → A")
+
+
+def msgspec_dict(row: Any) -> dict[str, Any]:
+    import msgspec
+
+    return msgspec.structs.asdict(row)

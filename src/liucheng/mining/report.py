@@ -24,9 +24,12 @@ import numpy as np
 
 from liucheng.eventlog.table import EventTable
 from liucheng.mining import charts
+from liucheng.mining.bottlenecks import find_bottlenecks
 from liucheng.mining.dfg import discover_performance_dfg
 from liucheng.mining.durations import get_case_durations, get_cases_per_period, get_duration_distribution
+from liucheng.mining.handover import find_ping_pong, handovers
 from liucheng.mining.processmap import format_seconds, render_dfg
+from liucheng.mining.rework import find_rework
 from liucheng.mining.variants import get_variants
 
 Lang = Literal["en", "zh"]
@@ -63,6 +66,27 @@ _T: dict[str, dict[str, str]] = {
     "opened": {"en": "opened", "zh": "开启"},
     "closed": {"en": "closed", "zh": "关闭"},
     "edges_h": {"en": "Where cases wait longest", "zh": "案件在哪里等待最久"},
+    "by_activity": {"en": "Waiting before each activity", "zh": "各活动之前的等待"},
+    "by_group": {"en": "Time cases spend with each group", "zh": "案件在各小组停留的时间"},
+    "by_edge": {"en": "Waiting on each transition", "zh": "各转移上的等待"},
+    "activity": {"en": "activity", "zh": "活动"},
+    "group": {"en": "group", "zh": "小组"},
+    "rework_h": {"en": "Rework and loops", "zh": "返工与循环"},
+    "rework_note": {"en": "{n} of {total} cases ({share}) repeat a step; {loops} go back and forth A → B → A.",
+                    "zh": "{total} 个案件中有 {n} 个（{share}）重复了某个步骤；{loops} 个出现 A → B → A 往返。"},
+    "step": {"en": "step", "zh": "步骤"},
+    "repeated": {"en": "cases repeating it", "zh": "重复的案件"},
+    "extra": {"en": "extra executions", "zh": "额外执行"},
+    "rate": {"en": "rework rate", "zh": "返工率"},
+    "pingpong_h": {"en": "Hand-overs and ping-pong", "zh": "转交与踢皮球"},
+    "pingpong_note": {"en": "{n} of {total} cases ({share}) bounce between {by}s (A → B → A), {occ} times.",
+                      "zh": "{total} 个案件中有 {n} 个（{share}）在{by}之间来回转交（A → B → A），共 {occ} 次。"},
+    "holder": {"en": "holder", "zh": "处理方"},
+    "handled": {"en": "cases handled", "zh": "处理案件"},
+    "pp_cases": {"en": "cases with ping-pong", "zh": "踢皮球案件"},
+    "pair": {"en": "pair", "zh": "双方"},
+    "occurrences": {"en": "occurrences", "zh": "次数"},
+    "handovers": {"en": "Most frequent hand-overs", "zh": "最频繁的转交"},
     "edge": {"en": "transition", "zh": "转移"},
     "count": {"en": "count", "zh": "次数"},
     "total_wait": {"en": "total waiting", "zh": "总等待时间"},
@@ -143,6 +167,7 @@ table{border-collapse:collapse;font-size:13px}td,th{padding:4px 10px;border-bott
 text-align:left;vertical-align:top}th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .figures{display:flex;flex-wrap:wrap;gap:12px}.figure{background:#f0f4f8;border-radius:6px;padding:8px 14px}
 .figure b{display:block;font-size:20px}.map{overflow-x:auto}.note{color:#627d98;font-size:12px}
+h3{font-size:14px;margin:14px 0 6px;color:#334e68}
 .seq{font-size:12px;color:#334e68}.ok{color:#2e7d32}.warning{color:#b26a00}.critical{color:#c62828}
 """
 
@@ -260,19 +285,78 @@ def _section_volume(ctx: ReportContext) -> Section | None:
     return Section("volume", ctx.t("volume_h"), charts.line_chart(series, width=900))
 
 
-def _section_waiting_edges(ctx: ReportContext) -> Section:
-    """The transitions holding the most waiting time in all (volume × mean wait)."""
-    edges = sorted((e for e in _dfg(ctx).edges if e.total_s), key=lambda e: -(e.total_s or 0.0))[:15]
-    total = sum(e.total_s or 0.0 for e in _dfg(ctx).edges) or 1.0
-    rows = [
-        [html.escape(f"{e.source} → {e.target}"), f"{e.count:,}", format_seconds(e.mean_s),
-         format_seconds(e.total_s), _pct((e.total_s or 0.0) / total)]
-        for e in edges
-    ]
-    head = [ctx.t("edge"), ctx.t("count"), ctx.t("mean_wait"), ctx.t("total_wait"), ctx.t("share")]
-    chart = charts.bar_chart([(f"{e.source} → {e.target}", (e.total_s or 0.0) / 86400) for e in edges],
-                             fmt=lambda d: f"{d:,.0f} d", width=900, colour="#c0392b")
-    return Section("waiting", ctx.t("edges_h"), chart + _table(head, rows, {1, 2, 3, 4}))
+def _waiting_table(ctx: ReportContext, label: str, rows: list[Any], name: Callable[[Any], str]) -> str:
+    head = [label, ctx.t("count"), ctx.t("mean_wait"), ctx.t("median"), ctx.t("total_wait"), ctx.t("share")]
+    body = [[html.escape(name(r)), f"{r.count:,}", format_seconds(r.mean_s), format_seconds(r.median_s),
+             format_seconds(r.total_s), _pct(r.share)] for r in rows]
+    return _table(head, body, {1, 2, 3, 4, 5})
+
+
+def _section_bottlenecks(ctx: ReportContext) -> Section:
+    """Where the waiting time is, by activity, by group and by transition (ranked by total)."""
+    found = find_bottlenecks(ctx.table)
+    body = f"<h3>{html.escape(ctx.t('by_activity'))}</h3>"
+    top = list(found.activities[:12])
+    body += charts.bar_chart([(r.activity, r.total_s / 86400) for r in top], fmt=lambda d: f"{d:,.0f} d",
+                             width=900, colour="#c0392b")
+    body += _waiting_table(ctx, ctx.t("activity"), top, lambda r: r.activity)
+    if found.groups:
+        groups = list(found.groups[:12])
+        body += f"<h3>{html.escape(ctx.t('by_group'))}</h3>"
+        body += charts.bar_chart([(r.group, r.total_s / 86400) for r in groups], fmt=lambda d: f"{d:,.0f} d",
+                                 width=900, colour="#e07b39")
+        body += _waiting_table(ctx, ctx.t("group"), groups, lambda r: r.group)
+    body += f"<h3>{html.escape(ctx.t('by_edge'))}</h3>"
+    body += _waiting_table(ctx, ctx.t("edge"), list(found.edges[:12]), lambda r: f"{r.source} → {r.target}")
+    return Section("bottlenecks", ctx.t("edges_h"), body)
+
+
+def _section_rework(ctx: ReportContext) -> Section:
+    found = find_rework(ctx.table)
+    share = found.cases_with_repeat / found.cases if found.cases else 0.0
+    note = ctx.t("rework_note").format(n=f"{found.cases_with_repeat:,}", total=f"{found.cases:,}",
+                                       share=_pct(share), loops=f"{found.cases_with_loop_of_two:,}")
+    steps = [s for s in found.steps if s.extra_executions][:12]
+    head = [ctx.t("step"), ctx.t("cases"), ctx.t("repeated"), ctx.t("extra"), ctx.t("rate")]
+    rows = [[html.escape(s.step), f"{s.cases:,}", f"{s.cases_repeated:,}", f"{s.extra_executions:,}",
+             _pct(s.rework_rate)] for s in steps]
+    chart = charts.bar_chart([(s.step, float(s.extra_executions)) for s in steps], width=900, colour="#7d5ba6")
+    return Section("rework", ctx.t("rework_h"), f'<p class="note">{html.escape(note)}</p>{chart}'
+                   + _table(head, rows, {1, 2, 3, 4}))
+
+
+def _holder_column(ctx: ReportContext) -> str | None:
+    """Ping-pong between groups when the log names them, else between resources."""
+    import pyarrow.compute as pc
+
+    for column in ("group", "resource"):
+        values = ctx.table.table[column].cast("string")
+        if values.null_count < ctx.table.n_events and pc.count_distinct(values).as_py() > 1:
+            return column
+    return None
+
+
+def _section_ping_pong(ctx: ReportContext) -> Section | None:
+    by = _holder_column(ctx)
+    if by is None:
+        return None
+    found = find_ping_pong(ctx.table, by=by)
+    by_name = ctx.t("group") if by == "group" else ("resource" if ctx.lang == "en" else "处理人")
+    note = ctx.t("pingpong_note").format(n=f"{found.cases_with_ping_pong:,}", total=f"{found.cases:,}",
+                                         share=_pct(found.share), by=by_name, occ=f"{found.occurrences:,}")
+    holders = [h for h in found.holders if h.cases_with_ping_pong][:12]
+    head = [ctx.t("holder"), ctx.t("handled"), ctx.t("pp_cases"), ctx.t("rate")]
+    rows = [[html.escape(h.holder), f"{h.cases_handled:,}", f"{h.cases_with_ping_pong:,}", _pct(h.rate)]
+            for h in holders]
+    body = f'<p class="note">{html.escape(note)}</p>' + _table(head, rows, {1, 2, 3})
+    pairs = list(found.pairs[:10])
+    body += _table([ctx.t("pair"), ctx.t("occurrences"), ctx.t("cases")],
+                   [[html.escape(f"{p.origin} → {p.other} → {p.origin}"), f"{p.occurrences:,}", f"{p.cases:,}"]
+                    for p in pairs], {1, 2})
+    moves = sorted(handovers(ctx.table, by=by), key=lambda h: -h.count)[:10]
+    body += f"<h3>{html.escape(ctx.t('handovers'))}</h3>"
+    body += charts.bar_chart([(f"{h.source} → {h.target}", float(h.count)) for h in moves], width=900)
+    return Section("ping-pong", ctx.t("pingpong_h"), body)
 
 
 SECTIONS: list[SectionBuilder] = [
@@ -282,5 +366,7 @@ SECTIONS: list[SectionBuilder] = [
     _section_variants,
     _section_durations,
     _section_volume,
-    _section_waiting_edges,
+    _section_bottlenecks,
+    _section_rework,
+    _section_ping_pong,
 ]
