@@ -203,6 +203,10 @@ def _summarise(
         next_commands.append(f"{db} case show {escalated}")
         next_commands.append(f"{db} case events {escalated}")
     next_commands.append(f"{db} events export --out demo.csv")
+    if export_path is not None:
+        report = Path(export_path).with_name("demo-report.html")
+        next_commands.append(f"liucheng analyze {export_path} -o {report}")
+        next_commands.append(f"liucheng mine handover {export_path} --by group")
     return DemoSummary(
         db=url,
         cases=len(rows),
