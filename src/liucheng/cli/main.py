@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from liucheng.cli import case, config, events, process, task
+from liucheng.cli import case, config, events, process, staff, task
 from liucheng.cli.demo import demo_command
 from liucheng.cli.output import Format, FormatOption, emit, handle_errors
 from liucheng.cli.state import ENV_USER, AppState, app_state, default_user, set_app_state
@@ -91,5 +91,6 @@ app.add_typer(case.app, name="case")
 app.add_typer(task.app, name="task")
 app.add_typer(events.app, name="events")
 app.add_typer(config.app, name="config")
+app.add_typer(staff.app, name="staff")
 app.command("worker")(worker_command)
 app.command("demo")(demo_command)
