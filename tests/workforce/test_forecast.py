@@ -62,10 +62,7 @@ def test_seasonal_naive_is_a_shift_by_one_season(history: list[int], season: int
 
 def _grid(days: int, per_day: int = 48, *, start: date = date(2026, 3, 2), zone: str = SHANGHAI,
           fill: float = 1.0) -> IntervalSeries:
-    from zoneinfo import ZoneInfo
-
-    first = datetime.combine(start, datetime.min.time(), ZoneInfo(zone)).astimezone(UTC)
-    return IntervalSeries(first, 86_400 // per_day, np.full(days * per_day, fill), zone)
+    return IntervalSeries(start, 86_400 // per_day, np.full(days * per_day, fill), zone)
 
 
 def test_counts_are_zero_filled_over_whole_local_days() -> None:
@@ -79,6 +76,20 @@ def test_counts_are_zero_filled_over_whole_local_days() -> None:
     assert series.counts[slot] == 2
     assert series.counts[-1] == 1  # 23:59 local on the second day
     assert series.counts.sum() == 3
+
+
+def test_daylight_saving_days_keep_wall_clock_slots() -> None:
+    # Amsterdam 2025: 30 March skips 02:00-03:00, 26 October shows 02:00-03:00 twice
+    stamps = [datetime(2025, 3, 30, 0, 30, tzinfo=UTC), datetime(2025, 3, 30, 1, 30, tzinfo=UTC),
+              datetime(2025, 10, 26, 0, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+              datetime(2025, 10, 26, 7, 0, tzinfo=UTC)]
+    series = count_per_interval(stamps, interval_min=60, zone="Europe/Amsterdam")
+    days = series.counts.reshape(series.days, 24)
+    spring = (date(2025, 3, 30) - series.first_day).days
+    autumn = (date(2025, 10, 26) - series.first_day).days
+    assert days[spring, 1] == 1 and days[spring, 2] == 0 and days[spring, 3] == 1  # 01:30, (02:xx never), 03:30
+    assert days[autumn, 2] == 2 and days[autumn, 8] == 1  # 02:30 twice; 07:00Z is 08:00 local (CET)
+    assert series.start == datetime(2025, 3, 29, 23, tzinfo=UTC)
 
 
 def test_cases_opened_counts_each_case_once_at_its_first_event() -> None:
@@ -157,7 +168,7 @@ def _weekly_series(weeks: int, seed: int = 7) -> IntervalSeries:
     week_shape = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4])
     mean = np.concatenate([day_shape * w for w in week_shape] * weeks)
     series = _grid(7 * weeks, per_day=24)
-    return IntervalSeries(series.start, series.interval_s, rng.poisson(mean).astype(float), series.zone)
+    return IntervalSeries(series.first_day, series.interval_s, rng.poisson(mean).astype(float), series.zone)
 
 
 @pytest.mark.slow

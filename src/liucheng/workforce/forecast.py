@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.intervals import IntervalSeries
+from liucheng.workforce.intervals import IntervalSeries, slot_instants
 
 FloatArray = NDArray[np.float64]
 
@@ -89,18 +89,23 @@ class Backtest:
 
 @dataclass(frozen=True)
 class Forecast:
-    """Contacts per interval from ``start`` on (aware UTC), with the model and its backtest."""
+    """Contacts per interval of whole local days from ``first_day`` on, with the model and its backtest."""
 
-    start: datetime
+    first_day: date
+    zone: str
     interval_s: int
     values: FloatArray
     model: Model
     backtest: Backtest | None
     holiday_factor: float
 
+    @property
+    def start(self) -> datetime:
+        return self.instants()[0]
+
     def instants(self) -> list[datetime]:
-        step = timedelta(seconds=self.interval_s)
-        return [self.start + i * step for i in range(len(self.values))]
+        """UTC start of each forecast interval (local wall-clock slots)."""
+        return slot_instants(self.first_day, self.zone, self.interval_s, len(self.values))
 
 
 def accuracy(actual: ArrayLike, forecast: ArrayLike) -> Accuracy:
@@ -176,8 +181,7 @@ def predict(history: IntervalSeries, model: Model, horizon_days: int, *,
         values = _mstl(counts, history.per_day, h)
     else:
         values = _daily_split(history, counts, model, horizon_days)
-    future = IntervalSeries(history.start + timedelta(days=history.days), history.interval_s, values, history.zone)
-    dates = future.local_dates()
+    dates = [history.first_day + timedelta(days=history.days + d) for d in range(horizon_days)]
     closed = closed_slots(history)
     shape = values.reshape(horizon_days, history.per_day)
     for d, day in enumerate(dates):
@@ -249,7 +253,8 @@ def backtest(series: IntervalSeries, *, horizon_days: int, models: Sequence[Mode
         f = np.stack(predicted).reshape(len(cutoffs), horizon_days, per)
         per_day = tuple(accuracy(a[:, d].ravel(), f[:, d].ravel()) for d in range(horizon_days))
         results.append(ModelBacktest(model, per_day, accuracy(a.ravel(), f.ravel())))
-    starts = tuple(series.start + timedelta(days=c) for c in cutoffs)
+    starts = tuple(slot_instants(series.first_day + timedelta(days=c), series.zone, series.interval_s, 1)[0]
+                   for c in cutoffs)
     return Backtest(starts, horizon_days, tuple(results))
 
 
@@ -270,7 +275,8 @@ def forecast(series: IntervalSeries, *, horizon_days: int, model: Model = Model.
     if model is Model.AUTO:
         model = run.best()  # type: ignore[union-attr]
     values, factor = predict(series, model, horizon_days, holidays=holidays, holiday_factor=holiday_factor)
-    return Forecast(series.start + timedelta(days=series.days), series.interval_s, values, model, run, factor)
+    first = series.first_day + timedelta(days=series.days)
+    return Forecast(first, series.zone, series.interval_s, values, model, run, factor)
 
 
 def _check_horizon(days: int) -> None:

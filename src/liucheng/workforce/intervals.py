@@ -1,10 +1,10 @@
 """Contacts per interval: the input of forecasting, built from an event log, a CSV or call records.
 
-A series is a regular grid of ``interval_s`` slots that starts at local midnight (in ``zone``) of
-the first day with a contact and ends at local midnight after the last one, so it always holds
-whole days: the daily and weekly seasons of the models line up with the calendar. Intervals
-without contacts are zero (a closed hour is a zero, not a gap). The grid is in UTC steps, so on a
-daylight-saving day the wall-clock pattern shifts by the hour gained or lost.
+A series holds whole local days (in ``zone``) from the first day with a contact to the last, each
+cut into the same number of wall-clock slots, so the daily and weekly seasons of the models line
+up with the calendar. A contact falls in the slot its local wall-clock time shows; intervals
+without contacts are zero (a closed hour is a zero, not a gap). On a daylight-saving day the slots
+of the hour that never exists stay zero and the hour shown twice counts into one set of slots.
 
 Call records are the Technion "Anonymous Bank" format: one tab-separated line per call with
 ``date`` as ``YYMMDD`` (``990201``), clock times as ``H:MM:SS`` and ``0:00:00`` meaning "did not
@@ -25,8 +25,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import CASE_ID, TIMESTAMP, EventTable
@@ -42,9 +43,9 @@ _NOT_SET = "0:00:00"
 
 @dataclass(frozen=True)
 class IntervalSeries:
-    """Contacts per interval from ``start`` (aware UTC, a local midnight of ``zone``) on."""
+    """Contacts per wall-clock interval of whole local days from ``first_day`` on."""
 
-    start: datetime
+    first_day: date
     interval_s: int
     counts: NDArray[np.float64]
     zone: str
@@ -57,21 +58,28 @@ class IntervalSeries:
     def days(self) -> int:
         return len(self.counts) // self.per_day
 
-    def instants(self) -> list[datetime]:
-        step = timedelta(seconds=self.interval_s)
-        return [self.start + i * step for i in range(len(self.counts))]
+    @property
+    def start(self) -> datetime:
+        """The first slot's start: local midnight of ``first_day``, in UTC."""
+        return slot_instants(self.first_day, self.zone, self.interval_s, 1)[0]
 
     def local_dates(self) -> list[date]:
-        """The local date of each day of the series."""
-        tz = ZoneInfo(self.zone)
-        return [(self.start + timedelta(days=d)).astimezone(tz).date() for d in range(self.days)]
+        return [self.first_day + timedelta(days=d) for d in range(self.days)]
 
     def head(self, days: int) -> IntervalSeries:
-        return IntervalSeries(self.start, self.interval_s, self.counts[: days * self.per_day], self.zone)
+        return IntervalSeries(self.first_day, self.interval_s, self.counts[: days * self.per_day], self.zone)
 
-    def tail_from(self, day: int) -> IntervalSeries:
-        start = self.start + timedelta(days=day)
-        return IntervalSeries(start, self.interval_s, self.counts[day * self.per_day :], self.zone)
+
+def slot_instants(first_day: date, zone: str, interval_s: int, n: int) -> list[datetime]:
+    """UTC start of each of ``n`` wall-clock slots from local midnight of ``first_day``."""
+    tz = zone_info(zone)
+    per_day = 86_400 // interval_s
+    out = []
+    for i in range(n):
+        day, slot = divmod(i, per_day)
+        wall = datetime.combine(first_day + timedelta(days=day), time(0)) + timedelta(seconds=slot * interval_s)
+        out.append(wall.replace(tzinfo=tz).astimezone(UTC))
+    return out
 
 
 @dataclass(frozen=True)
@@ -101,22 +109,23 @@ def zone_info(zone: str) -> ZoneInfo:
 
 
 def count_per_interval(instants: Iterable[datetime] | NDArray[np.datetime64], *, interval_min: int,
-                       zone: str) -> IntervalSeries:
-    """Zero-filled counts of ``instants`` (aware, or ``datetime64`` in UTC) over whole local days."""
+                       zone: str, weights: ArrayLike | None = None) -> IntervalSeries:
+    """Zero-filled counts (or sums of ``weights``) of ``instants`` (aware, or ``datetime64`` in UTC)
+    per local wall-clock slot over whole days."""
     interval_s = check_interval(interval_min)
-    tz = zone_info(zone)
+    zone_info(zone)
     us = _as_utc_us(instants)
     if us.size == 0:
         raise ValidationError("no contacts to count", where="input", hint="give a log with at least one contact")
-    first = datetime.fromtimestamp(int(us.min()) / 1e6, UTC).astimezone(tz).date()
-    last = datetime.fromtimestamp(int(us.max()) / 1e6, UTC).astimezone(tz).date()
-    start = datetime.combine(first, time(0), tz).astimezone(UTC)
-    days = (last - first).days + 1
+    aware = pa.array(us, pa.int64()).cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=zone))
+    wall = pc.local_timestamp(aware).cast(pa.int64()).to_numpy()  # local wall clock as epoch microseconds
+    day_us = 86_400 * 1_000_000
+    first = int(wall.min()) // day_us
+    days = int(wall.max()) // day_us - first + 1
     per_day = 86_400 // interval_s
-    start_us = int(start.timestamp()) * 1_000_000
-    slots = (us - start_us) // (interval_s * 1_000_000)
-    counts = np.bincount(slots, minlength=days * per_day)[: days * per_day].astype(np.float64)
-    return IntervalSeries(start, interval_s, counts, zone)
+    slots = (wall - first * day_us) // (interval_s * 1_000_000)
+    counts = np.bincount(slots, weights=weights, minlength=days * per_day)[: days * per_day]
+    return IntervalSeries(date(1970, 1, 1) + timedelta(days=first), interval_s, counts.astype(np.float64), zone)
 
 
 def _as_utc_us(instants: Iterable[datetime] | NDArray[np.datetime64]) -> NDArray[np.int64]:
@@ -155,10 +164,8 @@ def read_counts_csv(path: str | Path, *, interval_min: int, zone: str) -> Interv
             weights.append(_count(row["count"], where))
     if not stamps:
         raise ValidationError("no rows", where=str(path), hint="give one row per interval")
-    series = count_per_interval(np.asarray(stamps, dtype="datetime64[us]"), interval_min=interval_min, zone=zone)
-    slots = (np.asarray(stamps) - int(series.start.timestamp()) * 1_000_000) // (series.interval_s * 1_000_000)
-    counts = np.bincount(slots, weights=weights, minlength=len(series.counts))[: len(series.counts)]
-    return IntervalSeries(series.start, series.interval_s, counts.astype(np.float64), zone)
+    return count_per_interval(np.asarray(stamps, dtype="datetime64[us]"), interval_min=interval_min, zone=zone,
+                              weights=weights)
 
 
 def _aware_us(text: str, where: str) -> int:

@@ -14,13 +14,20 @@ per interval with :func:`liucheng.workforce.staffing.required_agents`:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
 from liucheng.core.errors import ValidationError
 from liucheng.workforce.forecast import Forecast, Model, forecast
-from liucheng.workforce.intervals import BANK_ZONE, CallRecords, count_per_interval, read_call_records
+from liucheng.workforce.intervals import (
+    BANK_ZONE,
+    CallRecords,
+    count_per_interval,
+    read_call_records,
+    slot_instants,
+)
 from liucheng.workforce.staffing import StaffingRequirement, StaffingTargets, required_agents
 
 BANK_FILE = Path("/work/shared/data/callcentre_anonymous_bank/data_anonymous_bank_february.txt.gz")
@@ -81,7 +88,8 @@ def anonymous_bank_requirement(
         raise ValidationError(f"{series.days} days of calls, need {HISTORY_DAYS + HORIZON_DAYS}", where=str(path),
                               hint="give the whole February 1999 file")
     history = series.head(HISTORY_DAYS)
-    cut = np.datetime64(history.start.replace(tzinfo=None), "us") + np.timedelta64(HISTORY_DAYS, "D")
+    (cut_at,) = slot_instants(history.first_day + timedelta(days=HISTORY_DAYS), BANK_ZONE, series.interval_s, 1)
+    cut = np.datetime64(cut_at.replace(tzinfo=None), "us")
     before = calls.arrival < cut
     past = CallRecords(calls.arrival[before], calls.outcome[before], calls.queue_s[before], calls.service_s[before])
     params = call_parameters(past)
