@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from liucheng.cli.main import app
 from liucheng.workforce.queueing import queue_measures
+from tests.cli.conftest import as_json, make_cli
 
 runner = CliRunner()
 
@@ -135,3 +136,23 @@ def test_adherence_unknown_state_names_the_line(tmp_path: Path) -> None:
     schedule.write_text("agent,activity,start,end\n")
     result = staff("adherence", events, "--schedule", schedule, expect=2)
     assert f"{events}:2 [state]: unknown state 'lunch'" in result.stderr
+
+
+@pytest.mark.slow
+def test_forecast_from_the_store_counts_cases_opened(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    cli = make_cli(url)
+    cli("demo", "--cases", "200", "--seed", "5", "-F", "json")
+    opened = sorted(datetime.fromisoformat(c["opened_at"]) for c in as_json(cli("case", "list", "--limit", "100000",
+                                                                             "-F", "json")))
+    data = as_json(cli("staff", "forecast", "--from-store", "--horizon", "1d", "--model", "naive", "--interval", 60,
+                       "--zone", "UTC", "-F", "json"))
+    # brute force: the naive forecast is the cases opened in each hour of the same weekday a week before the
+    # last complete day's successor; the last (partial) day is left out of the history
+    first = data["forecast"][0]["timestamp"]
+    day = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    assert day == datetime.combine(opened[-1].date(), datetime.min.time(), UTC)
+    week_before = day - timedelta(days=7)
+    expected = [sum(1 for t in opened if week_before + timedelta(hours=h) <= t < week_before + timedelta(hours=h + 1))
+                for h in range(24)]
+    assert [row["count"] for row in data["forecast"]] == expected

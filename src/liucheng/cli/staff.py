@@ -17,6 +17,7 @@ import numpy as np
 import typer
 
 from liucheng.cli.output import Format, duration, emit, fail, progress_bar, table, when
+from liucheng.cli.state import app_state
 from liucheng.core.errors import LiuchengError, ValidationError
 from liucheng.workforce.adherence import adherence_report, read_agent_states_csv, read_schedule_csv
 from liucheng.workforce.forecast import Accuracy, Forecast, Model, forecast
@@ -24,6 +25,7 @@ from liucheng.workforce.intervals import (
     BANK_ZONE,
     IntervalSeries,
     check_interval,
+    count_per_interval,
     read_counts_csv,
     series_from_call_records,
     series_from_event_table,
@@ -182,6 +184,13 @@ def _load_series(path: Path, kind: InputKind, interval: int, zone: str | None) -
     return series_from_event_table(read_xes_table(str(path)), interval_min=interval, zone=zone or "Asia/Shanghai")
 
 
+def _opened_in_store() -> list[datetime]:
+    """When each case in the database was opened (the ``case opened`` event's instant)."""
+    platform = app_state().platform()
+    with platform.store.unit_of_work(read_only=True) as uow:
+        return [row.opened_at for row in uow.cases.iter_summaries()]
+
+
 def _accuracy_dict(a: Accuracy) -> dict[str, Any]:
     return {"wape": a.wape, "mape": a.mape, "smape": a.smape, "intervals": a.intervals}
 
@@ -214,8 +223,11 @@ def _backtest_table(result: Forecast) -> Any:
 @app.command("forecast")
 @_staff_errors
 def forecast_command(
-    source: Annotated[Path, typer.Argument(help="Call records (.txt[.gz]), counts (.csv) or an event log (.xes).",
-                                           exists=True, dir_okay=False, readable=True)],
+    source: Annotated[Path | None, typer.Argument(
+        help="Call records (.txt[.gz]), counts (.csv) or an event log (.xes); omit with --from-store.",
+        exists=True, dir_okay=False, readable=True)] = None,
+    from_store: Annotated[bool, typer.Option("--from-store", help="Cases opened per interval in the database.")] = (
+        False),
     interval: IntervalOption = 30,
     horizon: Annotated[str, typer.Option("--horizon", help="Days to forecast: 7d, 2w.")] = "7d",
     model: Annotated[Model, typer.Option("--model", help="auto picks the best in the backtest.")] = Model.AUTO,
@@ -232,7 +244,14 @@ def forecast_command(
 ) -> None:
     """Forecast contacts per interval, with a backtest of every model against the seasonal naive."""
     days = parse_horizon(horizon)
-    series = _load_series(source, kind, interval, zone)
+    if (source is None) == (not from_store):
+        raise ValidationError("give either INPUT or --from-store", where="INPUT",
+                              hint="e.g. staff forecast calls.txt.gz, or liucheng --db URL staff forecast --from-store")
+    if source is None:
+        series = count_per_interval(_opened_in_store(), interval_min=interval, zone=zone or "Asia/Shanghai")
+        series = series.head(max(series.days - 1, 1))  # the last day is still filling up: leave it out
+    else:
+        series = _load_series(source, kind, interval, zone)
     holiday_dates: frozenset = frozenset()
     if holidays:
         from liucheng.core.calendar import china_mainland
