@@ -287,7 +287,9 @@ def read_schedule_csv(path: str | Path) -> list[Planned]:
     return out
 
 
-def _rows(path: str | Path, required: tuple[str, ...], *, optional: tuple[str, ...]) -> Iterable[tuple[str, dict]]:
+def _rows(
+    path: str | Path, required: tuple[str, ...], *, optional: tuple[str, ...]
+) -> Iterable[tuple[str, dict[str, str]]]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []

@@ -265,9 +265,10 @@ def forecast(series: IntervalSeries, *, horizon_days: int, model: Model = Model.
     _check_horizon(horizon_days)
     model = Model(model)
     run: Backtest | None = None
-    if series.days >= MIN_DAYS[Model.NAIVE] + horizon_days + (windows - 1) * horizon_days:
-        chosen = CANDIDATES if model is Model.AUTO else (model, Model.NAIVE) if model is not Model.NAIVE else (model,)
-        run = backtest(series, horizon_days=horizon_days, models=chosen, windows=windows, holidays=holidays,
+    if series.days >= MIN_DAYS[Model.NAIVE] + horizon_days * windows:
+        # The chosen model is always backtested next to the baseline it has to beat.
+        compared = CANDIDATES if model is Model.AUTO else tuple(dict.fromkeys((model, Model.NAIVE)))
+        run = backtest(series, horizon_days=horizon_days, models=compared, windows=windows, holidays=holidays,
                        progress=progress)
     elif model is Model.AUTO:
         raise ValidationError(f"{series.days} days of history are too few to choose a model",
