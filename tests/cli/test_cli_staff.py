@@ -156,3 +156,22 @@ def test_forecast_from_the_store_counts_cases_opened(tmp_path: Path) -> None:
     expected = [sum(1 for t in opened if week_before + timedelta(hours=h) <= t < week_before + timedelta(hours=h + 1))
                 for h in range(24)]
     assert [row["count"] for row in data["forecast"]] == expected
+
+
+def test_forecast_with_china_holidays(tmp_path: Path) -> None:
+    # 16 March - 12 April 2026, 20 calls an hour 08:00-22:00; Qingming 4-6 April (Sat-Mon) only 5
+    start = datetime(2026, 3, 15, 16, tzinfo=UTC)  # 2026-03-16 00:00 +08:00
+    rows = []
+    for hour in range(24 * 28):
+        local = start + timedelta(hours=hour + 8)
+        if 8 <= local.hour < 22:
+            holiday = datetime(2026, 4, 4).date() <= local.date() <= datetime(2026, 4, 6).date()
+            rows.append(f"{(start + timedelta(hours=hour)).isoformat()},{5 if holiday else 20}")
+    path = tmp_path / "counts.csv"
+    path.write_text("timestamp,count\n" + "\n".join(rows) + "\n")
+    plain = as_json(staff("forecast", path, "--interval", 60, "--model", "naive", "-F", "json"))
+    data = as_json(staff("forecast", path, "--interval", 60, "--model", "naive", "--cn-holidays", "-F", "json"))
+    assert data["holiday_factor"] == pytest.approx(0.25)
+    monday = [row["count"] for row in data["forecast"][:24]]  # 13 April: a normal Monday, not last week's holiday
+    assert monday == [20.0 if 8 <= h < 22 else 0.0 for h in range(24)]
+    assert [row["count"] for row in plain["forecast"][8:22]] == [5.0] * 14

@@ -16,10 +16,11 @@ from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import from_arrow
 from liucheng.workforce.forecast import (
     Model,
+    SpecialDays,
     accuracy,
     backtest,
     closed_slots,
-    exclude_holidays,
+    exclude_special_days,
     forecast,
     predict,
     seasonal_naive,
@@ -152,12 +153,30 @@ def test_holidays_are_excluded_from_history_and_scaled_in_the_horizon() -> None:
     series = _grid(21, per_day=24, fill=10.0)  # Monday 2 March 2026 on
     series.counts.reshape(21, 24)[9] = 2.0  # Wednesday 11 March a holiday with a fifth of the volume
     holiday = date(2026, 3, 11)
-    cleaned, factor = exclude_holidays(series, {holiday})
+    cleaned, factor = exclude_special_days(series, SpecialDays(holidays=frozenset({holiday})))
     assert factor == pytest.approx(0.2)
     assert np.all(cleaned == 10.0)
-    values, _ = predict(series, Model.NAIVE, 7, holidays={holiday, date(2026, 3, 25)})
+    values, _ = predict(series, Model.NAIVE, 7, special=SpecialDays(holidays=frozenset({holiday, date(2026, 3, 25)})))
     days = values.reshape(7, 24)
     assert np.all(days[2] == pytest.approx(2.0)) and np.all(days[[0, 1, 3, 4, 5, 6]] == 10.0)
+
+
+def test_make_up_working_days_work_like_a_monday() -> None:
+    series = _grid(21, per_day=24, fill=0.0)  # Monday 2 March 2026 on
+    days = series.counts.reshape(21, 24)
+    for d in range(21):
+        weekday = d % 7
+        days[d, 9:18] = 0.0 if weekday == 6 else 10.0 + weekday  # closed Sundays; Monday 10, Tuesday 11 ...
+    days[6, 9:18] = 30.0  # Sunday 8 March was a make-up working day (busy)
+    days[14, 9:18] = 13.0  # Monday 16 March quieter than usual
+    special = SpecialDays(makeup_days=frozenset({date(2026, 3, 8), date(2026, 3, 29)}))
+    cleaned, factor = exclude_special_days(series, special)
+    assert factor == 1.0 and np.all(cleaned.reshape(21, 24)[6] == 0.0)  # replaced by the normal Sundays
+    values, _ = predict(series, Model.NAIVE, 7, special=special)
+    sunday = values.reshape(7, 24)[6]
+    # brute force: the mean of the normal Mondays of the history, 10, 13 and 10, in the open hours
+    assert np.allclose(sunday[9:18], 11.0) and np.all(sunday[:9] == 0) and np.all(sunday[18:] == 0)
+    assert np.all(values.reshape(7, 24)[0, 9:18] == 13.0)  # the naive copies last Monday
 
 
 def _weekly_series(weeks: int, seed: int = 7) -> IntervalSeries:

@@ -20,7 +20,7 @@ from liucheng.cli.output import Format, duration, emit, fail, progress_bar, tabl
 from liucheng.cli.state import app_state
 from liucheng.core.errors import LiuchengError, ValidationError
 from liucheng.workforce.adherence import adherence_report, read_agent_states_csv, read_schedule_csv
-from liucheng.workforce.forecast import Accuracy, Forecast, Model, forecast
+from liucheng.workforce.forecast import Accuracy, Forecast, Model, SpecialDays, forecast
 from liucheng.workforce.intervals import (
     BANK_ZONE,
     IntervalSeries,
@@ -235,8 +235,8 @@ def forecast_command(
         InputKind.AUTO),
     zone: Annotated[str | None, typer.Option(
         "--zone", help="Time zone of the days (default Asia/Jerusalem for call records, else Asia/Shanghai).")] = None,
-    holidays: Annotated[bool, typer.Option("--cn-holidays", help="Exclude and scale China's public holidays.")] = (
-        False),
+    holidays: Annotated[bool, typer.Option(
+        "--cn-holidays", help="Treat China's public holidays and make-up working days (调休) apart.")] = False,
     windows: Annotated[int, typer.Option("--windows", help="Backtest windows (rolling origins).")] = 1,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write timestamp,count to this CSV.",
                                               dir_okay=False)] = None,
@@ -252,14 +252,14 @@ def forecast_command(
         series = series.head(max(series.days - 1, 1))  # the last day is still filling up: leave it out
     else:
         series = _load_series(source, kind, interval, zone)
-    holiday_dates: frozenset = frozenset()
+    special = SpecialDays()
     if holidays:
         from liucheng.core.calendar import china_mainland
 
-        holiday_dates = china_mainland().holidays
+        special = SpecialDays.from_calendar(china_mainland())
     with progress_bar("backtest") as bar:
         task = bar.add_task("backtest", total=None)
-        result = forecast(series, horizon_days=days, model=model, windows=windows, holidays=holiday_dates,
+        result = forecast(series, horizon_days=days, model=model, windows=windows, special=special,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))
     data = _forecast_data(result)
     if out is not None:

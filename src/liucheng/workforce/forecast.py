@@ -12,15 +12,17 @@ Models (``Model``):
 Closed hours: a slot of the week (e.g. Saturday 03:00) with no contact in any week of the
 history is closed and forecast as 0; every forecast is clipped at 0.
 
-Holidays (``holidays``, local dates, e.g. ``china_mainland().holidays``): in the history a holiday
-is *excluded*, its intervals replaced by the mean of the same weekday's non-holiday days, so it
-does not distort the seasons. A holiday in the horizon gets the normal forecast times
-``holiday_factor``: the ratio of contacts on the history's holidays to their replacement, or 1
-when the history has none (pass ``holiday_factor=0.0`` for a centre closed on holidays).
+Special days (``SpecialDays``, e.g. ``SpecialDays.from_calendar(china_mainland())``): in the
+history a public holiday or a make-up working day (调休) is *excluded*, its intervals replaced by
+the mean of the same weekday's normal days, so it does not distort the seasons. In the horizon a
+holiday gets the normal forecast times ``holiday_factor`` (the ratio of contacts on the history's
+holidays to their replacements, or 1 when the history has none; pass ``holiday_factor=0.0`` for
+a centre closed on holidays), and a make-up day gets the mean of the last four normal days of
+the weekday it works like (Monday).
 
 Backtest: rolling origin. Each window cuts the series at a day boundary, forecasts the next
-``horizon_days`` from the part before with exactly the code that makes the real forecast (holiday
-exclusion and closed hours included, which is why it is a loop over :func:`predict` and not
+``horizon_days`` from the part before with exactly the code that makes the real forecast (special
+days and closed hours included, which is why it is a loop over :func:`predict` and not
 statsforecast's ``cross_validation``), and scores it. Accuracy is reported per day ahead and over
 the whole horizon: WAPE = sum |error| / sum actual; MAPE = mean |error| / actual over intervals
 with actual > 0; sMAPE = mean 2 |error| / (actual + forecast) over intervals where either is > 0.
@@ -29,7 +31,7 @@ with actual > 0; sMAPE = mean 2 |error| / (actual + forecast) over intervals whe
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -37,6 +39,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from liucheng.core.calendar import BusinessCalendar
 from liucheng.core.errors import ValidationError
 from liucheng.workforce.intervals import IntervalSeries, slot_instants
 
@@ -146,11 +149,31 @@ def closed_slots(series: IntervalSeries) -> NDArray[np.bool_]:
     return ~seen
 
 
-def exclude_holidays(series: IntervalSeries, holidays: Collection[date]) -> tuple[FloatArray, float]:
-    """Counts with holiday days replaced by their weekday's mean day, and the holiday factor."""
+@dataclass(frozen=True)
+class SpecialDays:
+    """Local dates that do not behave like their weekday: public holidays, and make-up working
+    days (调休) that work like ``makeup_weekday`` (Monday) whatever weekday they fall on."""
+
+    holidays: frozenset[date] = frozenset()
+    makeup_days: frozenset[date] = frozenset()
+    makeup_weekday: int = 0
+
+    @classmethod
+    def from_calendar(cls, calendar: BusinessCalendar) -> SpecialDays:
+        """The holidays and make-up days of a business calendar, e.g. ``china_mainland()``."""
+        return cls(frozenset(calendar.holidays), frozenset(calendar.makeup_workdays), calendar.makeup_weekday)
+
+    def weekday(self, day: date) -> int:
+        """The weekday ``day`` works like."""
+        return self.makeup_weekday if day in self.makeup_days else day.weekday()
+
+
+def exclude_special_days(series: IntervalSeries, special: SpecialDays) -> tuple[FloatArray, float]:
+    """Counts with holidays and make-up days replaced by their weekday's mean normal day, and the
+    holiday factor (contacts on the holidays / contacts of their replacements; 1 without holidays)."""
     days = series.counts.reshape(series.days, series.per_day).copy()
     dates = series.local_dates()
-    flagged = np.array([d in holidays for d in dates])
+    flagged = np.array([d in special.holidays or d in special.makeup_days for d in dates])
     if not flagged.any():
         return series.counts.copy(), 1.0
     weekdays = np.array([d.weekday() for d in dates])
@@ -158,19 +181,31 @@ def exclude_holidays(series: IntervalSeries, holidays: Collection[date]) -> tupl
     for i in np.flatnonzero(flagged):
         same = (weekdays == weekdays[i]) & ~flagged
         normal = days[same].mean(axis=0) if same.any() else days[~flagged].mean(axis=0)
-        observed += days[i].sum()
-        replaced += normal.sum()
+        if dates[i] in special.holidays:
+            observed += days[i].sum()
+            replaced += normal.sum()
         days[i] = normal
-    return days.ravel(), (observed / replaced if replaced > 0 else 1.0)
+    return days.ravel(), float(observed / replaced) if replaced > 0 else 1.0
 
 
-def predict(history: IntervalSeries, model: Model, horizon_days: int, *,
-            holidays: Collection[date] = frozenset(), holiday_factor: float | None = None) -> tuple[FloatArray, float]:
-    """The next ``horizon_days`` of intervals after ``history`` with one model (not ``auto``)."""
+def _typical_day(cleaned: FloatArray, history: IntervalSeries, weekday: int, special: SpecialDays) -> FloatArray:
+    """Mean of the last four normal days of ``weekday`` in the (cleaned) history."""
+    days = cleaned.reshape(history.days, history.per_day)
+    normal = [i for i, d in enumerate(history.local_dates())
+              if d.weekday() == weekday and d not in special.holidays and d not in special.makeup_days]
+    return days[normal[-4:]].mean(axis=0) if normal else days.mean(axis=0)
+
+
+def predict(history: IntervalSeries, model: Model, horizon_days: int, *, special: SpecialDays = SpecialDays(),
+            holiday_factor: float | None = None) -> tuple[FloatArray, float]:
+    """The next ``horizon_days`` of intervals after ``history`` with one model (not ``auto``).
+
+    Returns the forecast and the holiday factor applied to holidays in the horizon.
+    """
     if history.days < MIN_DAYS[model]:
         raise ValidationError(f"{model.value} needs {MIN_DAYS[model]} days of history, got {history.days}",
                               where="history", hint="use --model naive or a longer history")
-    counts, factor = exclude_holidays(history, holidays)
+    counts, factor = exclude_special_days(history, special)
     if holiday_factor is not None:
         factor = holiday_factor
     h = horizon_days * history.per_day
@@ -185,9 +220,12 @@ def predict(history: IntervalSeries, model: Model, horizon_days: int, *,
     closed = closed_slots(history)
     shape = values.reshape(horizon_days, history.per_day)
     for d, day in enumerate(dates):
-        w = day.weekday() * history.per_day
+        weekday = special.weekday(day)
+        if day in special.makeup_days:
+            shape[d] = _typical_day(counts, history, weekday, special)
+        w = weekday * history.per_day
         shape[d, closed[w : w + history.per_day]] = 0.0
-        if day in holidays:
+        if day in special.holidays:
             shape[d] *= factor
     return np.maximum(shape.ravel(), 0.0), factor
 
@@ -222,7 +260,7 @@ def _daily_split(history: IntervalSeries, counts: FloatArray, model: Model, hori
 
 
 def backtest(series: IntervalSeries, *, horizon_days: int, models: Sequence[Model] = CANDIDATES,
-             windows: int = 1, step_days: int | None = None, holidays: Collection[date] = frozenset(),
+             windows: int = 1, step_days: int | None = None, special: SpecialDays = SpecialDays(),
              progress: Callable[[int, int], None] | None = None) -> Backtest:
     """Rolling-origin accuracy of each model: ``windows`` cutoffs ``step_days`` apart, the last
     one ``horizon_days`` before the end. Models without enough history at a cutoff are left out."""
@@ -243,7 +281,7 @@ def backtest(series: IntervalSeries, *, horizon_days: int, models: Sequence[Mode
     for model in usable:
         actual, predicted = [], []
         for cut in cutoffs:
-            values, _ = predict(series.head(cut), model, horizon_days, holidays=holidays)
+            values, _ = predict(series.head(cut), model, horizon_days, special=special)
             actual.append(series.counts[cut * per : (cut + horizon_days) * per])
             predicted.append(values)
             done += 1
@@ -259,7 +297,7 @@ def backtest(series: IntervalSeries, *, horizon_days: int, models: Sequence[Mode
 
 
 def forecast(series: IntervalSeries, *, horizon_days: int, model: Model = Model.AUTO, windows: int = 1,
-             holidays: Collection[date] = frozenset(), holiday_factor: float | None = None,
+             special: SpecialDays = SpecialDays(), holiday_factor: float | None = None,
              progress: Callable[[int, int], None] | None = None) -> Forecast:
     """Forecast the ``horizon_days`` after ``series``; ``auto`` picks the best model in a backtest."""
     _check_horizon(horizon_days)
@@ -268,14 +306,14 @@ def forecast(series: IntervalSeries, *, horizon_days: int, model: Model = Model.
     if series.days >= MIN_DAYS[Model.NAIVE] + horizon_days * windows:
         # The chosen model is always backtested next to the baseline it has to beat.
         compared = CANDIDATES if model is Model.AUTO else tuple(dict.fromkeys((model, Model.NAIVE)))
-        run = backtest(series, horizon_days=horizon_days, models=compared, windows=windows, holidays=holidays,
+        run = backtest(series, horizon_days=horizon_days, models=compared, windows=windows, special=special,
                        progress=progress)
     elif model is Model.AUTO:
         raise ValidationError(f"{series.days} days of history are too few to choose a model",
                               where="history", hint="give a longer history or pick --model")
     if model is Model.AUTO:
         model = run.best()  # type: ignore[union-attr]
-    values, factor = predict(series, model, horizon_days, holidays=holidays, holiday_factor=holiday_factor)
+    values, factor = predict(series, model, horizon_days, special=special, holiday_factor=holiday_factor)
     first = series.first_day + timedelta(days=series.days)
     return Forecast(first, series.zone, series.interval_s, values, model, run, factor)
 
