@@ -212,3 +212,23 @@ def test_forecast_with_too_little_history_says_so() -> None:
         predict(_grid(10), Model.MSTL, 7)
     with pytest.raises(ValidationError, match="horizon"):
         forecast(_grid(21), horizon_days=0)
+
+
+@pytest.mark.slow
+def test_backtest_forecasts_equal_statsforecast_cross_validation() -> None:
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL, AutoETS, SeasonalNaive
+
+    rng = np.random.default_rng(11)
+    hours = np.arange(24 * 21)
+    mean = 40 + 20 * np.sin(hours % 24 / 24 * 2 * math.pi) + 10 * (hours // 24 % 7 < 5)
+    series = _grid(21, per_day=24)
+    series = IntervalSeries(series.first_day, 3600, rng.poisson(mean).astype(float), series.zone)
+    frame = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2026-03-02", periods=len(hours), freq="h"),
+                          "y": series.counts})
+    models = [MSTL(season_length=[24, 168], trend_forecaster=AutoETS(model="ZNN")), SeasonalNaive(season_length=168)]
+    theirs = StatsForecast(models=models, freq="h").cross_validation(df=frame, h=48, n_windows=1)
+    for ours, column in ((Model.MSTL, "MSTL"), (Model.NAIVE, "SeasonalNaive")):
+        values, _ = predict(series.head(19), ours, 2)
+        assert np.allclose(values, np.maximum(theirs[column].to_numpy(), 0.0), rtol=1e-6, atol=1e-6), column
