@@ -19,7 +19,7 @@ import typer
 from liucheng.cli.output import Format, duration, emit, fail, progress_bar, table, when
 from liucheng.cli.state import app_state
 from liucheng.core.errors import LiuchengError, ValidationError
-from liucheng.workforce.adherence import adherence_report, read_agent_states_csv, read_schedule_csv
+from liucheng.workforce.adherence import STATES, adherence_report, read_agent_states_csv, read_schedule_csv
 from liucheng.workforce.forecast import Accuracy, Forecast, Model, SpecialDays, forecast
 from liucheng.workforce.intervals import (
     BANK_ZONE,
@@ -361,6 +361,10 @@ def adherence_command(
                 duration(r["late_s"]) + (" late" if r["late"] else ""),
                 duration(r["early_out_s"]) + (" early" if r["early_out"] else ""),
                 "missing" if r["missing_sign_out"] else "") for r in rows]),
+        table("time per state", ["agent", "day", *STATES[:-1], "not ready by reason"],
+              [(d.agent, d.day, *(duration(d.state_s.get(state, 0)) for state in STATES[:-1]),
+                ", ".join(f"{k} {duration(v)}" for k, v in sorted(d.reason_s.items(), key=lambda kv: -kv[1])))
+               for d in report.days]),
         table("leave", ["agent", "day", "type", "scheduled"],
               [(r["agent"], r["day"], r["leave_type"], duration(r["scheduled_s"])) for r in leave]),
     ])
