@@ -81,7 +81,9 @@ def test_forecast_then_requirement(tmp_path: Path) -> None:
     assert naive["overall"]["wape"] == pytest.approx(np.abs(week3 - week2).sum() / week3.sum())
     assert len(naive["per_day"]) == 7
 
-    req = json.loads(staff("requirement", out, "--aht", 240, "--interval", 60, "-F", "json").stdout)
+    req = json.loads(staff("requirement", out, "--aht", 240, "-F", "json").stdout)  # hourly, from the file
+    mismatch = json.loads(staff("requirement", out, "--aht", 240, "--interval", 30, "-F", "json", expect=2).stderr)
+    assert mismatch["message"].startswith("--interval: --interval 30 but the timestamps are 60 minutes apart")
     rows = req["intervals"]
     assert len(rows) == 168
     volume = np.array([r["volume"] for r in rows])

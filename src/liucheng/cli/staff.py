@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -298,6 +299,22 @@ def _read_forecast_csv(path: Path) -> tuple[list[datetime], np.ndarray]:
     return stamps, np.asarray(volume, dtype=float)
 
 
+def _spacing_min(stamps: Sequence[datetime], given: int | None, path: Path) -> int:
+    """The interval of a forecast file: the usual gap between its timestamps, checked against ``given``."""
+    gaps = [int((b - a).total_seconds()) for a, b in itertools.pairwise(stamps)]
+    positive = [g for g in gaps if g > 0]
+    if not positive:
+        if given is None:
+            raise ValidationError("cannot tell the interval from fewer than two timestamps", where=str(path),
+                                  hint="pass --interval")
+        return given
+    usual = max(set(positive), key=positive.count) // 60
+    if given is not None and given != usual:
+        raise ValidationError(f"--interval {given} but the timestamps are {usual} minutes apart", where="--interval",
+                              hint="leave --interval out or match the file")
+    return usual
+
+
 @app.command("requirement")
 @_staff_errors
 def requirement_command(
@@ -308,11 +325,13 @@ def requirement_command(
     target_sl: SlOption = 0.8,
     target_s: TargetSOption = 20.0,
     shrinkage: ShrinkageOption = 0.0,
-    interval: IntervalOption = 30,
+    interval: Annotated[int | None, typer.Option(
+        "--interval", help="Interval length in minutes (default: the spacing of the timestamps).")] = None,
     fmt: FmtOption = OutFormat.TABLE,
 ) -> None:
     """Agents and scheduled positions per interval for a forecast."""
     stamps, volume = _read_forecast_csv(forecast_csv)
+    interval = _spacing_min(stamps, interval, forecast_csv)
     req = required_agents(volume, interval_s=check_interval(interval), aht_s=aht, patience_s=patience,
                           shrinkage=shrinkage, targets=StaffingTargets(service_level=target_sl, target_s=target_s))
     rows = _measure_rows(req.measures, {"timestamp": np.asarray(stamps, dtype=object), "volume": volume,
