@@ -177,3 +177,10 @@ def test_forecast_with_china_holidays(tmp_path: Path) -> None:
     monday = [row["count"] for row in data["forecast"][:24]]  # 13 April: a normal Monday, not last week's holiday
     assert monday == [20.0 if 8 <= h < 22 else 0.0 for h in range(24)]
     assert [row["count"] for row in plain["forecast"][8:22]] == [5.0] * 14
+
+
+def test_forecast_of_a_log_without_events_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xes"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0"></log>\n')
+    result = staff("forecast", path, expect=2)
+    assert str(path) in result.stderr and "column" in result.stderr

@@ -180,9 +180,14 @@ def _load_series(path: Path, kind: InputKind, interval: int, zone: str | None) -
         return series_from_call_records(path, interval_min=interval, zone=zone or BANK_ZONE)
     if kind is InputKind.COUNTS:
         return read_counts_csv(path, interval_min=interval, zone=zone or "Asia/Shanghai")
-    from liucheng.eventlog.table import read_xes_table
+    from liucheng.eventlog.table import EventTableError, read_xes_table
 
-    return series_from_event_table(read_xes_table(str(path)), interval_min=interval, zone=zone or "Asia/Shanghai")
+    try:
+        log = read_xes_table(str(path))
+    except EventTableError as exc:
+        # The message already names the file and the missing columns.
+        raise ValidationError(str(exc), hint="give an XES log with cases, activities and times") from None
+    return series_from_event_table(log, interval_min=interval, zone=zone or "Asia/Shanghai")
 
 
 def _opened_in_store() -> list[datetime]:
