@@ -45,8 +45,12 @@ EXPECTED = {
     "mine handover",
     "mine rework",
     "analyze",
+    "staff erlang",
+    "staff forecast",
+    "staff requirement",
+    "staff adherence",
 }
-GROUPS = {"liucheng", "db", "process", "case", "task", "events", "config", "log", "mine"}
+GROUPS = {"liucheng", "db", "process", "case", "task", "events", "config", "log", "mine", "staff"}
 
 
 def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
