@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import numpy as np
 import pm4py
+import pyarrow as pa
 import pytest
 
-from liucheng.mining._ibis import MiningInputError
+from liucheng.eventlog.table import from_arrow
+from liucheng.mining._ibis import MiningInputError, ordered_events
 from liucheng.mining.dfg import discover_dfg, discover_performance_dfg, get_end_activities, get_start_activities
 from tests.mining.conftest import BIG_LOGS, SMALL_LOGS
 
@@ -103,3 +106,30 @@ def test_bad_options_are_named(load_log) -> None:
         discover_dfg(events.table.to_pandas())
     with pytest.raises(MiningInputError, match="no column event_index"):
         discover_dfg(events.to_ibis().drop("event_index"))
+
+
+def test_ordered_events_neighbours_equal_a_brute_force(load_log, pm4py_frame) -> None:
+    traces = brute_force_traces(pm4py_frame("bpic2013_closed_problems"))
+    rows = ordered_events(load_log("bpic2013_closed_problems")).select(
+        "case_id", "position", "activity", "prev_activity", "prev_timestamp", "next_activity", "next_timestamp",
+    ).to_pyarrow().to_pylist()
+    assert len(rows) == sum(len(trace) for trace in traces.values())
+    for row in rows:
+        trace, i = traces[row["case_id"]], row["position"]
+        assert trace[i][0] == row["activity"]
+        assert (row["prev_activity"], row["prev_timestamp"]) == (trace[i - 1] if i else (None, None))
+        assert (row["next_activity"], row["next_timestamp"]) == (trace[i + 1] if i + 1 < len(trace) else (None, None))
+
+
+def test_waiting_times_are_exact_to_the_microsecond() -> None:
+    start = datetime(2024, 3, 31, 0, 59, 59, 999_999, tzinfo=UTC)  # across a European DST change
+    times = [start, start + timedelta(microseconds=1), start + timedelta(hours=2, microseconds=3)]
+    events = from_arrow(pa.table({
+        "case_id": ["c1"] * 3 + ["c2"],
+        "activity": ["A", "B", "A", "A"],
+        "timestamp": pa.array([*times, start], pa.timestamp("us", "UTC")),
+    }))
+    dfg = discover_performance_dfg(events)
+    waits = {(edge.source, edge.target): edge.total_s for edge in dfg.edges}
+    assert waits == {("A", "B"): 0.000001, ("B", "A"): 7200.000002}
+    assert dfg.start_activities() == {"A": 2} and dfg.end_activities() == {"A": 2}
