@@ -25,6 +25,7 @@ their order in the file, as PM4Py orders them.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -94,16 +95,36 @@ class EventTable:
         return self.table.column_names[len(CORE_COLUMNS):]
 
     def to_ibis(self, con: Any = None) -> ir.Table:
-        """This table as an Ibis expression on ``con`` (a new in-memory DuckDB by default)."""
+        """This table as an Ibis expression on ``con`` (by default an in-memory DuckDB kept with the table).
+
+        On DuckDB the Arrow data is registered, not copied: analyses scan it in place, and every
+        analysis of the same ``EventTable`` shares one registration.
+        """
         import ibis
 
         if con is None:
+            cached = _IBIS.get(id(self))
+            if cached is not None:
+                return cached
             con = ibis.duckdb.connect()
-        # DuckDB reads dictionary columns as VARCHAR; Ibis sees plain strings.
+            expr = _register(con, self.table)
+            _IBIS[id(self)] = expr
+            weakref.finalize(self, _IBIS.pop, id(self), None)
+            return expr
+        if con.name == "duckdb":
+            return _register(con, self.table)
+        # DuckDB reads dictionary columns as VARCHAR; other backends get a copy.
         return con.create_table(_unique_name(), self.table, temp=True)
 
 
 _counter = 0
+_IBIS: dict[int, Any] = {}
+
+
+def _register(con: Any, table: pa.Table) -> ir.Table:
+    name = _unique_name()
+    con.con.register(name, table)
+    return con.table(name)
 
 
 def _unique_name() -> str:

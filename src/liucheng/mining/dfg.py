@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import msgspec
 import pyarrow as pa
 
-from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP
+from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
 from liucheng.mining._ibis import (
     ActivityKey,
     EventsLike,
@@ -30,6 +30,7 @@ from liucheng.mining._ibis import (
     select_events,
     with_activity_codes,
 )
+from liucheng.mining._kernels import dfg_rows, sorted_log
 
 
 class DfgNode(msgspec.Struct, frozen=True):
@@ -110,6 +111,9 @@ def discover_dfg(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     pairs are formed; ``activity_key="activity+lifecycle"`` names nodes ``"A (start)"``. With
     ``performance=True`` each edge also gets waiting-time statistics.
     """
+    if isinstance(events, EventTable) and lifecycle is None and activity_key == "activity":
+        # In memory: the same graph from the sorted arrays (see _kernels), without a SQL window.
+        return _assemble_rows(dfg_rows(sorted_log(events), performance=performance), performance=performance)
     query = dfg_query(events, lifecycle=lifecycle, activity_key=activity_key, performance=performance)
     return assemble_dfg(query.to_pyarrow(), performance=performance)
 
@@ -159,7 +163,10 @@ def get_end_activities(events: EventsLike, *, lifecycle: str | Iterable[str] | N
 
 def assemble_dfg(result: pa.Table, *, performance: bool) -> Dfg:
     """The ``Dfg`` from the rows of ``dfg_query``."""
-    rows = result.to_pylist()
+    return _assemble_rows(result.to_pylist(), performance=performance)
+
+
+def _assemble_rows(rows: list[dict[str, Any]], *, performance: bool) -> Dfg:
     names = {row["source"]: row.pop("name") for row in rows}
     counts: dict[str, int] = {}
     incoming: dict[str, int] = {}

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP
+from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
 from liucheng.mining._ibis import (
     ActivityKey,
     EventsLike,
@@ -25,6 +25,7 @@ from liucheng.mining._ibis import (
     select_events,
     with_activity_codes,
 )
+from liucheng.mining._kernels import sorted_log, variant_groups
 
 
 class Variant(msgspec.Struct, frozen=True):
@@ -84,6 +85,14 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
 
     ``lifecycle`` and ``activity_key`` select and name the events as in ``dfg.discover_dfg``.
     """
+    if isinstance(events, EventTable) and lifecycle is None and activity_key == "activity":
+        # In memory: variants from the sorted arrays (see _kernels), without a SQL list aggregate.
+        groups = variant_groups(sorted_log(events))
+        n_cases = sum(count for _, count, _, _ in groups)
+        variants = [Variant(activities=sequence, count=count, share=count / n_cases, mean_duration_s=mean,
+                            median_duration_s=median) for sequence, count, mean, median in groups]
+        variants.sort(key=lambda variant: (-variant.count, variant.activities))
+        return Variants(variants=tuple(variants), n_cases=n_cases)
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     selected = selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX)
     names = activity_names(selected)
