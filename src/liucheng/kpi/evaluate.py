@@ -19,7 +19,7 @@ import ibis
 import msgspec
 import pyarrow as pa
 
-from liucheng.eventlog.table import CASE_ID, RESOURCE, TIMESTAMP, EventTable
+from liucheng.eventlog.table import CASE_ID, CORE_COLUMNS, RESOURCE, TIMESTAMP, EventTable
 from liucheng.kpi.definition import KpiDefinition, KpiSet, check_definition
 from liucheng.kpi.errors import KpiDataError, KpiDefinitionError
 from liucheng.kpi.periods import (
@@ -35,7 +35,7 @@ from liucheng.kpi.periods import (
     status_of,
     trend_of,
 )
-from liucheng.kpi.view import PRIVATE_PREFIX, LogOptions, LogView
+from liucheng.kpi.view import ENGINE_COLUMNS, PRIVATE_PREFIX, LogOptions, LogView
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -146,6 +146,7 @@ def evaluate(
     events = table.to_ibis(con)
     if teams is not None:
         events = events.mutate(**{TEAM: events[RESOURCE].substitute(dict(teams), else_=None)})
+    events = events.select(*_needed_columns(events.columns, definitions, by))
     view = LogView(events, options, con=con)
     bounds = events.aggregate(first=events[TIMESTAMP].min(), last=events[TIMESTAMP].max()).to_pyarrow().to_pylist()
     grid = [] if table.n_events == 0 or period == "all" else period_grid(
@@ -155,6 +156,19 @@ def evaluate(
         dims = list(by) if by is not None else list(kpi.by)
         values.extend(_evaluate_one(view, kpi, dims, period, grid))
     return KpiReport(period=period, tz=tz, kpis=[_info(k) for k in definitions], values=values)
+
+
+def _needed_columns(columns: Sequence[str], kpis: list[KpiDefinition], by: Sequence[str] | None) -> list[str]:
+    """The columns the KPIs read: the core ones, our engine's, and those named by dimensions and
+    filters. Fewer columns keep every derived table (and its query) narrow."""
+    wanted = {*CORE_COLUMNS, *ENGINE_COLUMNS}
+    for kpi in kpis:
+        for name in by if by is not None else kpi.by:
+            wanted.add(resolve_dimension(name, columns, kpi=kpi.name))
+        wanted.update(kpi.filter)
+        if kpi.process is not None:
+            wanted.add(PROCESS_COLUMN)
+    return [c for c in columns if c in wanted]
 
 
 def _info(kpi: KpiDefinition) -> KpiInfo:

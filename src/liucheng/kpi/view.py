@@ -31,6 +31,8 @@ TASK_ID: Final = "task_id"
 CLOSING_TYPES: Final = ("case.completed", "case.terminated", "case.cancelled")
 REOPEN_TYPE: Final = "case.reopened"
 STEP_TYPE: Final = "task.completed"
+#: Attributes of our engine's export the catalogue reads.
+ENGINE_COLUMNS: Final = (EVENT_TYPE, TASK_ID, "clock", "status")
 #: Columns the view adds; dimensions never use them.
 PRIVATE_PREFIX: Final = "_"
 

@@ -1,0 +1,83 @@
+"""The catalogue on our own engine's events: a simulated history exported with its internal events."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from liucheng.eventlog.table import from_arrow
+from liucheng.kpi import KpiDataError, evaluate
+from liucheng.services.export import export_events
+from liucheng.services.platform import Platform
+from liucheng.sim import run_demo
+from liucheng.store import open_store
+
+from .helpers import compare_many, kpi
+
+CASES = 150
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("kpi_demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    summary = run_demo(url, cases=CASES, seed=3, export_to=folder / "demo.xes.gz")
+    store = open_store(url)
+    try:
+        platform = Platform(store)
+        export_events(platform, folder / "all.parquet", format="parquet", include_internal=True)
+        export_events(platform, folder / "business.parquet", format="parquet")
+    finally:
+        store.close()
+    everything = from_arrow(pq.read_table(folder / "all.parquet"))
+    business = from_arrow(pq.read_table(folder / "business.parquet"))
+    return summary, everything, business
+
+
+def test_sla_attainment_is_what_the_engine_recorded(history):
+    summary, events, _ = history
+    report = evaluate(events, [kpi("sla_attainment", "first_response", clock="first_response"),
+                               kpi("sla_attainment", "resolution", clock="resolution")], period="all")
+    for value in report.values:
+        counts = summary.sla_counts[value.kpi]
+        assert value.n == counts["met"] + counts["missed"]
+        assert value.value == pytest.approx(counts["met"] / value.n)
+
+
+SPECS = {
+    "cycle_time": ("cycle_time", {}),
+    "waiting_time": ("waiting_time", {}),
+    "processing_time": ("processing_time", {"statistic": "p90"}),
+    "throughput": ("throughput", {}),
+    "backlog": ("backlog", {}),
+    "first_response": ("sla_attainment", {"clock": "first_response"}),
+    "resolution": ("sla_attainment", {}),
+    "step_sla": ("sla_attainment", {"clock": "step"}),
+    "fcr": ("first_contact_resolution", {}),
+    "reopen_rate": ("reopen_rate", {}),
+    "rework_rate": ("rework_rate", {}),
+    "handoffs": ("handoffs_per_case", {"level": "group"}),
+    "ping_pong": ("ping_pong_rate", {}),
+    "escalation_rate": ("escalation_rate", {}),
+    "cost": ("cost_per_case", {"per_hour": 120.0}),
+}
+
+
+@pytest.mark.parametrize(("period", "by"), [("week", ("department",)), ("day", ("category", "priority"))])
+def test_every_measure_matches_the_brute_force(history, period, by):
+    _, events, _ = history
+    got = compare_many(events, SPECS, period=period, by=by, tz="Asia/Shanghai")
+    assert got["reopen_rate"] and got["step_sla"] and got["escalation_rate"]
+
+
+def test_the_business_export_has_no_clocks_to_read(history):
+    _, _, business = history
+    with pytest.raises(KpiDataError, match="include_internal"):
+        evaluate(business, [kpi("sla_attainment")], period="all")
+    # ...but closing, reopening and steps still come from its event_type attribute.
+    _, events, _ = history
+    kpis = [kpi(SPECS[k][0], k, **SPECS[k][1])
+            for k in ("cycle_time", "throughput", "reopen_rate", "rework_rate", "processing_time")]
+    full = evaluate(events, kpis, period="all").values
+    assert [(v.kpi, v.value, v.n) for v in evaluate(business, kpis, period="all").values] == [
+        (v.kpi, pytest.approx(v.value), v.n) for v in full]
