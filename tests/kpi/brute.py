@@ -155,6 +155,9 @@ def sla_attainment(log: Log, clock="resolution", target_s=None, response_activit
                 out.append((c, e["timestamp"], float(e["status"] == "met"), row))
         if out:
             return out
+    if clock == "step":
+        return [(c, d["timestamp"], float((d["timestamp"] - s["timestamp"]).total_seconds() <= target_s), d)
+                for c, events in log.cases.items() for s, d in pairs(log, events)]
     if clock == "resolution":
         return [(c, at, float((at - ev[0]["timestamp"]).total_seconds() <= target_s), row)
                 for c, ev, at, _, row in log.closed()]

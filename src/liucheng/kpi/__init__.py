@@ -6,6 +6,7 @@ from liucheng.kpi.definition import KpiDefinition, KpiSet, Title, check_definiti
 from liucheng.kpi.errors import KpiDataError, KpiDefinitionError
 from liucheng.kpi.evaluate import KpiInfo, KpiReport, KpiValue, evaluate
 from liucheng.kpi.periods import meets_target, status_of, trend_of
+from liucheng.kpi.scorecard import Scorecard, ScoreLine, ScoreRow, default_scorecard_kpis, scorecard
 from liucheng.kpi.view import LogOptions
 
 __all__ = [
@@ -19,12 +20,17 @@ __all__ = [
     "KpiValue",
     "LogOptions",
     "Measure",
+    "ScoreLine",
+    "ScoreRow",
+    "Scorecard",
     "Title",
     "check_definition",
+    "default_scorecard_kpis",
     "evaluate",
     "load_kpis",
     "meets_target",
     "parse_kpis",
+    "scorecard",
     "status_of",
     "trend_of",
 ]

@@ -59,7 +59,8 @@ class StepTimeParams(DurationParams):
 
 
 class SlaParams(_Params):
-    #: ``first_response``, ``resolution`` or ``step`` (the per-step clocks of our engine).
+    #: ``first_response``, ``resolution`` or ``step`` (our engine's per-step clocks; measured: a
+    #: step's processing time from start to completion).
     clock: str = "resolution"
     #: Target in seconds, used when the log has no SLA outcome events of that clock.
     target_s: int | None = None
@@ -165,8 +166,12 @@ def sla_attainment(view: LogView, params: SlaParams) -> ir.Table:
         cases = view.closed_cases
         duration = seconds_between(cases._closed_at, cases._start)
         return cases.mutate(value=(duration <= params.target_s).cast("float64"))
+    if params.clock == STEP_CLOCK:
+        pairs = step_pairs(view)
+        within = seconds_between(pairs[TIMESTAMP], pairs._started) <= params.target_s
+        return pairs.mutate(at=pairs[TIMESTAMP], value=within.cast("float64"))
     raise KpiDataError(f"clock {params.clock!r} can only be read from SLA events, and the log has none",
-                       hint="measured clocks are first_response and resolution")
+                       hint="measured clocks are first_response, resolution and step")
 
 
 def _sla_outcomes(view: LogView, clock: str) -> ir.Table | None:
