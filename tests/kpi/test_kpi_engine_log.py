@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import pytest
 
 from liucheng.eventlog.table import from_arrow
-from liucheng.kpi import KpiDataError, evaluate
+from liucheng.kpi import KpiDataError, evaluate, load_kpis
 from liucheng.services.export import export_events
 from liucheng.services.platform import Platform
 from liucheng.sim import run_demo
@@ -81,3 +84,17 @@ def test_the_business_export_has_no_clocks_to_read(history):
     full = evaluate(events, kpis, period="all").values
     assert [(v.kpi, v.value, v.n) for v in evaluate(business, kpis, period="all").values] == [
         (v.kpi, pytest.approx(v.value), v.n) for v in full]
+
+
+def test_the_documented_kpis_run_on_our_history(history, tmp_path):
+    _, events, _ = history
+    doc = Path(__file__).resolve().parents[2] / "docs" / "kpi.md"
+    block = re.findall(r"```toml\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)[0]
+    (tmp_path / "kpis.toml").write_text(block, encoding="utf-8")
+    report = evaluate(events, load_kpis(tmp_path / "kpis.toml"), period="week", tz="Asia/Shanghai")
+    names = {v.kpi for v in report.values}
+    assert names == {"first_response_sla", "resolution_time", "first_contact_resolution", "reopen_rate",
+                     "handoffs", "cost_per_case"}
+    categories = {v.dims["category"] for v in report.values_of("first_response_sla")}
+    assert {"complaint", "inquiry"} <= categories
+    assert all(v.status in ("ok", "warning", "critical") for v in report.values_of("first_response_sla"))
