@@ -172,12 +172,13 @@ def sla_attainment(log: Log, clock="resolution", target_s=None, response_activit
     return out
 
 
-def first_contact_resolution(log: Log, exclude_activities=(), **_):
+def first_contact_resolution(log: Log, single="resource", exclude_activities=(), **_):
     out = []
     for c, events, at, reopened, row in log.closed():
         people = {e["resource"] for e in events if e["resource"] is not None and e["resource"] not in log.ignore
                   and e["activity"] not in exclude_activities}
-        out.append((c, at, float(len(people) == 1 and not reopened), row))
+        handled = len(log.steps(events)) if single == "step" else len(people)
+        out.append((c, at, float(handled == 1 and not reopened), row))
     return out
 
 

@@ -57,6 +57,7 @@ SPECS = {
     "resolution": ("sla_attainment", {}),
     "step_sla": ("sla_attainment", {"clock": "step"}),
     "fcr": ("first_contact_resolution", {}),
+    "one_step": ("first_contact_resolution", {"single": "step"}),
     "reopen_rate": ("reopen_rate", {}),
     "rework_rate": ("rework_rate", {}),
     "handoffs": ("handoffs_per_case", {"level": "group"}),

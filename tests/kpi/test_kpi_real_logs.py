@@ -55,7 +55,8 @@ def test_helpdesk_by_month(helpdesk):
 
 def test_helpdesk_by_person_and_seriousness(helpdesk):
     specs = {"handoffs": ("handoffs_per_case", {}), "cycle_time": ("cycle_time", {}),
-             "fcr": ("first_contact_resolution", {"exclude_activities": ["Closed"]})}
+             "fcr": ("first_contact_resolution", {"exclude_activities": ["Closed"]}),
+             "one_step": ("first_contact_resolution", {"single": "step"})}
     compare_many(helpdesk, specs, period="quarter", by=("person", "seriousness"),
                  options=LogOptions(end_activities=["Closed"]))
 

@@ -1,9 +1,9 @@
 """The built-in measures: each turns a ``LogView`` into *facts*, rows of ``case_id``, ``at`` (the
 instant that places the fact in a period), ``value``, and the columns its dimensions come from.
 
-A measure's *grain* says where those columns come from: ``case`` facts carry the case's last
-event (``group``/``resource`` of its last step: the holder accountable for the result), ``step``
-facts the step's own event. Its *aggregate* says how facts become one value per group and period:
+Case facts carry the columns of the case's last event (``group``/``resource`` of its last step:
+the holder accountable for the result); step facts carry the step's own event, so they belong to
+whoever held the step. A measure's *aggregate* says how facts become one value per group and period:
 
 * ``mean``: the mean of ``value`` (or the ``statistic`` parameter: median, p90, max); rates are
   means of 0/1 values;
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 Statistic = Literal["mean", "median", "p90", "max", "min"]
 Quantity = Literal["duration", "ratio", "count", "money", "number"]
 Aggregate = Literal["mean", "count", "per_case", "backlog"]
-Grain = Literal["case", "step"]
 
 ESCALATION_TYPES: Final = ("escalation.raised", "escalation.thrown")
 SLA_OUTCOME_TYPE: Final = "sla.met"
@@ -69,6 +68,8 @@ class SlaParams(_Params):
 
 
 class FcrParams(_Params):
+    #: ``resource``: one person handled the case; ``step``: it took a single handling step.
+    single: Literal["resource", "step"] = "resource"
     #: Activities whose resource does not count as a handler (e.g. a closing clerk).
     exclude_activities: list[str] = []
 
@@ -96,7 +97,6 @@ class Measure:
     params: type[_Params]
     quantity: Quantity
     aggregate: Aggregate
-    grain: Grain
     summary: str
 
 
@@ -217,16 +217,20 @@ def _measured_first_response(view: LogView, params: SlaParams) -> ir.Table:
 
 # -- quality of handling ----------------------------------------------------------------------------
 def first_contact_resolution(view: LogView, params: FcrParams) -> ir.Table:
-    events = view.events
-    handling = events.filter(
-        events[RESOURCE].notnull()
-        & ~events[RESOURCE].isin(view.options.ignore_resources)
-        & ~events[ACTIVITY].isin(params.exclude_activities or [""])
-    )
-    handlers = handling.group_by(CASE_ID).aggregate(_handlers=handling[RESOURCE].nunique())
-    handlers = handlers.rename(_case=CASE_ID)
+    if params.single == "step":
+        steps = view.steps
+        handling = steps.group_by(CASE_ID).aggregate(_handlers=steps.count())
+    else:
+        events = view.events
+        people = events.filter(
+            events[RESOURCE].notnull()
+            & ~events[RESOURCE].isin(view.options.ignore_resources)
+            & ~events[ACTIVITY].isin(params.exclude_activities or [""])
+        )
+        handling = people.group_by(CASE_ID).aggregate(_handlers=people[RESOURCE].nunique())
+    handling = handling.rename(_case=CASE_ID)
     cases = view.closed_cases
-    facts = cases.left_join(handlers, cases[CASE_ID] == handlers._case).drop("_case")
+    facts = cases.left_join(handling, cases[CASE_ID] == handling._case).drop("_case")
     single = (facts._handlers.fill_null(0) == 1) & ~facts._reopened
     return facts.mutate(value=single.cast("float64"))
 
@@ -308,28 +312,28 @@ def cost_per_case(view: LogView, params: CostParams) -> ir.Table:
 MEASURES: Final[dict[str, Measure]] = {
     m.name: m
     for m in (
-        Measure("cycle_time", cycle_time, DurationParams, "duration", "mean", "case",
+        Measure("cycle_time", cycle_time, DurationParams, "duration", "mean",
                 "time from a case's first event to its closing"),
-        Measure("waiting_time", waiting_time, StepTimeParams, "duration", "mean", "step",
+        Measure("waiting_time", waiting_time, StepTimeParams, "duration", "mean",
                 "time from a step becoming ready to its start"),
-        Measure("processing_time", processing_time, StepTimeParams, "duration", "mean", "step",
+        Measure("processing_time", processing_time, StepTimeParams, "duration", "mean",
                 "time from a step's start to its completion"),
-        Measure("throughput", throughput, NoParams, "count", "count", "case", "cases closed in the period"),
-        Measure("backlog", backlog, NoParams, "count", "backlog", "case", "cases open at the end of the period"),
-        Measure("sla_attainment", sla_attainment, SlaParams, "ratio", "mean", "case",
+        Measure("throughput", throughput, NoParams, "count", "count", "cases closed in the period"),
+        Measure("backlog", backlog, NoParams, "count", "backlog", "cases open at the end of the period"),
+        Measure("sla_attainment", sla_attainment, SlaParams, "ratio", "mean",
                 "share of SLA clocks that ended within target"),
-        Measure("first_contact_resolution", first_contact_resolution, FcrParams, "ratio", "mean", "case",
-                "share of closed cases handled by one person and never reopened"),
-        Measure("reopen_rate", reopen_rate, NoParams, "ratio", "mean", "case", "share of closed cases reopened"),
-        Measure("rework_rate", rework_rate, NoParams, "ratio", "mean", "case",
+        Measure("first_contact_resolution", first_contact_resolution, FcrParams, "ratio", "mean",
+                "share of closed cases handled by one person (or in one step) and never reopened"),
+        Measure("reopen_rate", reopen_rate, NoParams, "ratio", "mean", "share of closed cases reopened"),
+        Measure("rework_rate", rework_rate, NoParams, "ratio", "mean",
                 "share of closed cases with an activity done more than once"),
-        Measure("handoffs_per_case", handoffs_per_case, TransferParams, "number", "per_case", "step",
+        Measure("handoffs_per_case", handoffs_per_case, TransferParams, "number", "per_case",
                 "hand-overs between consecutive steps per case"),
-        Measure("ping_pong_rate", ping_pong_rate, TransferParams, "ratio", "mean", "case",
+        Measure("ping_pong_rate", ping_pong_rate, TransferParams, "ratio", "mean",
                 "share of closed cases passed back to a holder they had left (A, B, A)"),
-        Measure("escalation_rate", escalation_rate, EscalationParams, "ratio", "mean", "case",
+        Measure("escalation_rate", escalation_rate, EscalationParams, "ratio", "mean",
                 "share of closed cases escalated at least once"),
-        Measure("cost_per_case", cost_per_case, CostParams, "money", "mean", "case",
+        Measure("cost_per_case", cost_per_case, CostParams, "money", "mean",
                 "cost of a closed case: per step and per hour of processing"),
     )
 }
