@@ -294,13 +294,15 @@ def backlog(log: Log, *, period: str, columns: list[str], tz: str = "UTC") -> di
     last = max(e[-1]["timestamp"] for e in log.cases.values()).astimezone(ZoneInfo(tz)).date()
     starts = sorted({period_of(datetime.combine(first + timedelta(days=k), datetime.min.time(), ZoneInfo(tz)),
                                period, tz) for k in range((last - first).days + 1)})
+    keyed = [(opened, closed_at, tuple(dim_value(row, c) for c in columns)) for opened, closed_at, _, row in infos]
     out: dict[tuple, tuple[float, int]] = {}
     for i, start in enumerate(starts):
         period_end = datetime.combine(starts[i + 1], datetime.min.time(), ZoneInfo(tz)) if i + 1 < len(starts) \
             else datetime.max.replace(tzinfo=ZoneInfo("UTC"))
-        for group in groups:
-            n = sum(1 for opened, closed_at, _, row in infos
-                    if tuple(dim_value(row, c) for c in columns) == group
-                    and opened < period_end and (closed_at is None or closed_at >= period_end))
+        counts = dict.fromkeys(groups, 0)
+        for opened, closed_at, group in keyed:
+            if opened < period_end and (closed_at is None or closed_at >= period_end):
+                counts[group] += 1
+        for group, n in counts.items():
             out[(start, group)] = (float(n), n)
     return out
