@@ -11,7 +11,7 @@ import pyarrow as pa
 from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.kpi import KpiDefinition, LogOptions, Title, evaluate
 from liucheng.kpi.catalogue import MEASURES
-from liucheng.kpi.evaluate import DIMENSION_ALIASES
+from liucheng.kpi.evaluation import DIMENSION_ALIASES
 
 from . import brute
 

@@ -52,7 +52,7 @@ def as_table(cases):
     return from_arrow(pa.table(data))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs, st.sampled_from(("week", "month")), st.booleans())
 def test_random_logs_match_the_brute_force(cases, period, closing):
     options = LogOptions(end_activities=["Close"], reopen_activities=["Reopen"]) if closing else LogOptions()

@@ -27,7 +27,7 @@ import pyarrow as pa
 from liucheng.eventlog.table import EventTable
 from liucheng.kpi.definition import KpiDefinition, KpiSet, Title
 from liucheng.kpi.errors import KpiDefinitionError
-from liucheng.kpi.evaluate import KpiInfo, KpiValue, evaluate
+from liucheng.kpi.evaluation import KpiInfo, KpiValue, evaluate
 from liucheng.kpi.periods import Direction, Period, Status
 from liucheng.kpi.view import LogOptions
 
