@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ibis
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from liucheng.eventlog.table import CASE_ID, CORE_COLUMNS, RESOURCE, TIMESTAMP, EventTable
 from liucheng.kpi.definition import KpiDefinition, KpiSet, check_definition
@@ -148,9 +149,10 @@ def evaluate(
         events = events.mutate(**{TEAM: events[RESOURCE].substitute(dict(teams), else_=None)})
     events = events.select(*_needed_columns(events.columns, definitions, by))
     view = LogView(events, options, con=con)
-    bounds = events.aggregate(first=events[TIMESTAMP].min(), last=events[TIMESTAMP].max()).to_pyarrow().to_pylist()
-    grid = [] if table.n_events == 0 or period == "all" else period_grid(
-        local_day(bounds[0]["first"], tz), local_day(bounds[0]["last"], tz), period)
+    grid: list[date] = []
+    if table.n_events and period != "all":
+        bounds = pc.min_max(table.table[TIMESTAMP]).as_py()
+        grid = period_grid(local_day(bounds["min"], tz), local_day(bounds["max"], tz), period)
     values: list[KpiValue] = []
     for kpi in definitions:
         dims = list(by) if by is not None else list(kpi.by)
