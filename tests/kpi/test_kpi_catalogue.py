@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from liucheng.kpi import KpiDataError, LogOptions, evaluate
+from liucheng.kpi import KpiDataError, KpiDefinition, LogOptions, Title, evaluate
 
 from .helpers import compare, compare_many, kpi, table
 
@@ -139,3 +139,14 @@ def test_teams_come_from_a_mapping_of_people(log):
     report = evaluate(log, [kpi("processing_time")], by=["team"], period="all", log=CLOSE,
                       teams={"ann": "north", "bob": "south"})
     assert {v.dims["team"]: v.value for v in report.values} == {"north": HOUR / 2, "south": HOUR}
+
+
+def test_filters_keep_the_facts_they_name(log):
+    only_g1 = KpiDefinition(name="g1_processing", title=Title(zh="处理", en="Processing"), kind="efficiency",
+                            measure="processing_time", direction="lower_is_better", filter={"group": ["G1"]})
+    (value,) = evaluate(log, [only_g1], period="all", log=CLOSE).values
+    assert (value.value, value.n) == (HOUR / 2, 1)  # ann's Handle in A; bob's (G2) is left out
+    by_process = KpiDefinition(name="inquiries", title=Title(zh="咨询", en="Inquiries"), kind="result",
+                               measure="throughput", direction="higher_is_better", process=["inquiry"])
+    with pytest.raises(KpiDataError, match="case:process_key"):
+        evaluate(log, [by_process], period="all", log=CLOSE)

@@ -154,10 +154,12 @@ def evaluate(
         bounds = pc.min_max(table.table[TIMESTAMP]).as_py()
         grid = period_grid(local_day(bounds["min"], tz), local_day(bounds["max"], tz), period)
     values: list[KpiValue] = []
+    infos: list[KpiInfo] = []
     for kpi in definitions:
         dims = list(by) if by is not None else list(kpi.by)
         values.extend(_evaluate_one(view, kpi, dims, period, grid))
-    return KpiReport(period=period, tz=tz, kpis=[_info(k) for k in definitions], values=values)
+        infos.append(_info(kpi, dims))
+    return KpiReport(period=period, tz=tz, kpis=infos, values=values)
 
 
 def _needed_columns(columns: Sequence[str], kpis: list[KpiDefinition], by: Sequence[str] | None) -> list[str]:
@@ -173,9 +175,9 @@ def _needed_columns(columns: Sequence[str], kpis: list[KpiDefinition], by: Seque
     return [c for c in columns if c in wanted]
 
 
-def _info(kpi: KpiDefinition) -> KpiInfo:
+def _info(kpi: KpiDefinition, dims: list[str]) -> KpiInfo:
     return KpiInfo(name=kpi.name, title_zh=kpi.title.zh, title_en=kpi.title.en, kind=kpi.kind, measure=kpi.measure,
-                   unit=kpi.unit, direction=kpi.direction, by=list(kpi.by), target=kpi.target, warning=kpi.warning,
+                   unit=kpi.unit, direction=kpi.direction, by=dims, target=kpi.target, warning=kpi.warning,
                    critical=kpi.critical)
 
 
