@@ -89,3 +89,14 @@ def test_public_api():
         "default_scorecard_kpis", "evaluate", "load_kpis", "meets_target", "parse_kpis", "scorecard", "status_of",
         "trend_of"}
     assert all(hasattr(kpi_package, name) for name in kpi_package.__all__)
+
+
+def test_a_dimension_named_like_a_field_keeps_both():
+    events = table([(case, "Work", "2024-01-01T09:00", "complete", "ann", "G1", state)
+                    for case, state in (("A", "closed"), ("B", "open"))],
+                   ("case_id", "activity", "timestamp", "lifecycle", "resource", "group", "case:status"))
+    definition = KpiDefinition(name="closed", title=Title(zh="结单量", en="Closed"), kind="result",
+                               measure="throughput", direction=HIGHER, target=1, warning=0)
+    report = evaluate(events, [definition], by=["status"], period="all")
+    assert sorted((r["by_status"], r["status"]) for r in report.to_dicts()) == [("closed", "ok"), ("open", "ok")]
+    assert "by_status" in report.to_arrow().column_names

@@ -71,6 +71,11 @@ class KpiValue(msgspec.Struct, frozen=True, kw_only=True):
     trend: Trend | None = None
 
 
+def dimension_key(name: str) -> str:
+    """A dimension's key in flat rows: its name, unless a value field already has that name."""
+    return f"by_{name}" if name in KpiValue.__struct_fields__ else name
+
+
 class KpiInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     title_zh: str
@@ -92,11 +97,12 @@ class KpiReport(msgspec.Struct, frozen=True, kw_only=True):
     values: list[KpiValue]
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per value, dimensions flattened next to the other fields."""
+        """One JSON-ready dict per value, dimensions flattened next to the other fields (a dimension
+        named like a field, such as ``status``, becomes ``by_status``)."""
         rows = []
         for value in msgspec.to_builtins(self.values):
             dims = value.pop("dims")
-            rows.append({**value, **dims})
+            rows.append({**value, **{dimension_key(d): v for d, v in dims.items()}})
         return rows
 
     def to_json(self) -> bytes:
@@ -107,7 +113,7 @@ class KpiReport(msgspec.Struct, frozen=True, kw_only=True):
         fixed = [f for f in KpiValue.__struct_fields__ if f != "dims"]
         columns: dict[str, list[Any]] = {name: [getattr(v, name) for v in self.values] for name in fixed}
         for dim in dims:
-            columns[dim] = [v.dims.get(dim) for v in self.values]
+            columns[dimension_key(dim)] = [v.dims.get(dim) for v in self.values]
         return pa.table(columns)
 
     def values_of(self, kpi: str) -> list[KpiValue]:
