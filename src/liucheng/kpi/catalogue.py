@@ -161,7 +161,7 @@ def sla_attainment(view: LogView, params: SlaParams) -> ir.Table:
             hint="export our log with include_internal, or give params.target_s to measure it on the log",
         )
     if params.clock == "first_response":
-        return _measured_first_response(view, params)
+        return _measured_first_response(view, params.response_activities, params.target_s)
     if params.clock == "resolution":
         cases = view.closed_cases
         duration = seconds_between(cases._closed_at, cases._start)
@@ -187,32 +187,29 @@ def _sla_outcomes(view: LogView, clock: str) -> ir.Table | None:
     key = [CASE_ID, "clock"]
     rank = ibis.row_number().over(ibis.window(group_by=key, order_by=[outcomes._pos.desc()]))
     outcomes = outcomes.mutate(_r=rank)
-    outcomes = outcomes.filter(outcomes._r == 0)
-    value = (outcomes.status == "met").cast("float64")
-    if clock == STEP_CLOCK:
+    outcomes = outcomes.filter(outcomes._r == 0).drop(GROUP, RESOURCE)
+    if clock == STEP_CLOCK:  # held by whoever completed the step
         steps = view.steps
-        steps = steps.select(_task=steps[TASK_ID], **{GROUP: steps[GROUP], RESOURCE: steps[RESOURCE]})
-        facts = outcomes.drop(GROUP, RESOURCE).left_join(steps, outcomes[TASK_ID] == steps._task)
-        return facts.mutate(at=facts[TIMESTAMP], value=(facts.status == "met").cast("float64")).drop("_task")
-    cases = view.cases.select(CASE_ID, GROUP, RESOURCE)
-    facts = outcomes.mutate(at=outcomes[TIMESTAMP], value=value).drop(GROUP, RESOURCE)
-    return facts.join(cases, CASE_ID)
+        holders = steps.select(_task=steps[TASK_ID], **{GROUP: steps[GROUP], RESOURCE: steps[RESOURCE]})
+        facts = outcomes.left_join(holders, outcomes[TASK_ID] == holders._task).drop("_task")
+    else:  # held by the holder of the case's last step, like every case fact
+        facts = outcomes.join(view.cases.select(CASE_ID, GROUP, RESOURCE), CASE_ID)
+    return facts.mutate(at=facts[TIMESTAMP], value=(facts.status == "met").cast("float64"))
 
 
-def _measured_first_response(view: LogView, params: SlaParams) -> ir.Table:
+def _measured_first_response(view: LogView, activities: list[str] | None, target_s: int) -> ir.Table:
     events = view.events
-    if params.response_activities is None:
+    if activities is None:
         responses = events.filter(events._pos == 1)
     else:
-        responses = events.filter(events[ACTIVITY].isin(params.response_activities))
+        responses = events.filter(events[ACTIVITY].isin(activities))
         rank = ibis.row_number().over(case_window())
         responses = responses.mutate(_r=rank)
         responses = responses.filter(responses._r == 0)
     responses = responses.select(_case=CASE_ID, at=TIMESTAMP)
     cases = view.cases
     facts = cases.join(responses, cases[CASE_ID] == responses._case).drop("_case")
-    assert params.target_s is not None
-    return facts.mutate(value=(seconds_between(facts.at, facts._start) <= params.target_s).cast("float64"))
+    return facts.mutate(value=(seconds_between(facts.at, facts._start) <= target_s).cast("float64"))
 
 
 # -- quality of handling ----------------------------------------------------------------------------
