@@ -14,6 +14,7 @@ log has one, otherwise from ``LogOptions``.
 
 from __future__ import annotations
 
+import itertools
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
@@ -61,7 +62,8 @@ def seconds_between(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.Floa
     return end.delta(start, unit="microsecond").cast("float64") / 1e6
 
 
-_kept = 0
+#: Names for the temporary tables views keep (unique per process, so views may share a backend).
+_table_numbers = itertools.count(1)
 
 
 class LogView:
@@ -88,9 +90,7 @@ class LogView:
         """``table`` computed once into a temporary table when the view has a backend."""
         if self._con is None:
             return table
-        global _kept
-        _kept += 1
-        return self._con.create_table(f"kpi_view_{_kept}", table, temp=True)
+        return self._con.create_table(f"kpi_view_{next(_table_numbers)}", table, temp=True)
 
     # -- closing and reopening ----------------------------------------------------------------------
     def _closing(self, events: ir.Table) -> ir.BooleanValue:
