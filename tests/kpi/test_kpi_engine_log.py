@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from liucheng.eventlog.table import from_arrow
-from liucheng.kpi import KpiDataError, evaluate, load_kpis
+from liucheng.kpi import KpiDataError, evaluate, load_kpis, scorecard
 from liucheng.services.export import export_events
 from liucheng.services.platform import Platform
 from liucheng.sim import run_demo
@@ -110,3 +110,14 @@ def test_the_documented_kpis_run_on_our_history(history, tmp_path):
     categories = {v.dims["category"] for v in report.values_of("first_response_sla")}
     assert {"complaint", "inquiry"} <= categories
     assert all(v.status in ("ok", "warning", "critical") for v in report.values_of("first_response_sla"))
+
+
+def test_person_scorecard_counts_step_clocks_of_the_steps_each_held(history):
+    _, events, _ = history
+    card = scorecard(events, level="person")
+    expected = brute.aggregate(brute.sla_attainment(brute.Log(events), clock="step"), period="all",
+                               columns=["resource"])
+    got = {row.holder: line.value for row in card.rows for line in row.lines if line.kpi == "step_sla"}
+    assert {holder: value for (_, (holder,)), (value, _) in expected.items()} == pytest.approx(
+        {holder: value / 100 for holder, value in got.items() if value is not None})
+    assert [row.rank for row in card.rows] == list(range(1, len(card.rows) + 1))
