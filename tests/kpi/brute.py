@@ -139,7 +139,7 @@ def sla_attainment(log: Log, clock="resolution", target_s=None, response_activit
         for c, events in log.cases.items():
             last: dict[str, dict] = {}
             for e in events:
-                if e["event_type"] == "sla.met" and e["clock"] is not None and (
+                if e["event_type"] in ("sla.met", "sla.breached") and e["clock"] is not None and (
                     e["clock"].startswith("step:") if clock == "step" else e["clock"] == clock
                 ):
                     last[e["clock"]] = e
@@ -152,7 +152,8 @@ def sla_attainment(log: Log, clock="resolution", target_s=None, response_activit
                     row["resource"] = done[0]["resource"] if done else None
                 else:
                     row["group"], row["resource"] = case_row["group"], case_row["resource"]
-                out.append((c, e["timestamp"], float(e["status"] == "met"), row))
+                met = e["event_type"] == "sla.met" and e["status"] == "met"
+                out.append((c, e["timestamp"], float(met), row))
         if out:
             return out
     if clock == "step":

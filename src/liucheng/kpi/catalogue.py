@@ -36,6 +36,7 @@ Aggregate = Literal["mean", "count", "per_case", "backlog"]
 
 ESCALATION_TYPES: Final = ("escalation.raised", "escalation.thrown")
 SLA_OUTCOME_TYPE: Final = "sla.met"
+SLA_BREACH_TYPE: Final = "sla.breached"
 STEP_CLOCK: Final = "step"
 STEP_CLOCK_PREFIX: Final = "step:"
 
@@ -175,13 +176,15 @@ def sla_attainment(view: LogView, params: SlaParams) -> ir.Table:
 
 
 def _sla_outcomes(view: LogView, clock: str) -> ir.Table | None:
-    """The last outcome (met or missed) of each clock, from our engine's ``sla.met`` events."""
+    """The outcome of each clock from our engine's events: its last ``sla.met`` (status met or
+    missed) or ``sla.breached``, whichever came later, so a clock still running past its target
+    already counts as missed (and a reopened case's clock counts again)."""
     if not view.has_event_type or "clock" not in view.columns or "status" not in view.columns:
         return None
     events = view.events
     is_step = events.clock.startswith(STEP_CLOCK_PREFIX)
     wanted = is_step if clock == STEP_CLOCK else events.clock == clock
-    outcomes = events.filter((events[EVENT_TYPE] == SLA_OUTCOME_TYPE) & wanted)
+    outcomes = events.filter(events[EVENT_TYPE].isin([SLA_OUTCOME_TYPE, SLA_BREACH_TYPE]) & wanted)
     if outcomes.count().execute() == 0:
         return None
     key = [CASE_ID, "clock"]
@@ -194,7 +197,8 @@ def _sla_outcomes(view: LogView, clock: str) -> ir.Table | None:
         facts = outcomes.left_join(holders, outcomes[TASK_ID] == holders._task).drop("_task")
     else:  # held by the holder of the case's last step, like every case fact
         facts = outcomes.join(view.cases.select(CASE_ID, GROUP, RESOURCE), CASE_ID)
-    return facts.mutate(at=facts[TIMESTAMP], value=(facts.status == "met").cast("float64"))
+    met = (facts[EVENT_TYPE] == SLA_OUTCOME_TYPE) & (facts.status == "met")
+    return facts.mutate(at=facts[TIMESTAMP], value=met.cast("float64"))
 
 
 def _measured_first_response(view: LogView, activities: list[str] | None, target_s: int) -> ir.Table:
