@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 
 import liucheng.kpi as kpi_package
-from liucheng.kpi import KpiDefinition, KpiDefinitionError, Title, evaluate, meets_target, status_of, trend_of
+from liucheng.kpi import (
+    KpiDefinition,
+    KpiDefinitionError,
+    KpiReport,
+    Title,
+    evaluate,
+    meets_target,
+    status_of,
+    trend_of,
+)
 
 from .helpers import table
 from .test_kpi_catalogue import CLOSE, ROWS
@@ -68,6 +78,7 @@ def test_trend_compares_with_the_previous_calendar_period(report):
 
 
 def test_the_report_is_json_and_arrow(report):
+    assert msgspec.json.decode(report.to_json(), type=KpiReport) == report
     data = json.loads(report.to_json())
     assert data["period"] == "month" and data["kpis"][0]["title_zh"] == "结单量"
     rows = report.to_dicts()

@@ -70,3 +70,12 @@ def test_departments_by_month_have_a_rank_each_month():
         by_month.setdefault(row.period, []).append(row.rank)
     # January: G1 (ann, carl), G2 (bob) and G3 (dave escalating C); February: G2 (D) and G3 (closing C).
     assert by_month == {"2024-01-01": [1, 2, 3], "2024-02-01": [1, 2]}
+
+
+def test_teams_pool_their_people():
+    card = scorecard(table(ROWS), level="team", log=CLOSE, teams={"ann": "north", "carl": "north", "bob": "south"})
+    rows = {r.holder: {line.kpi: line.value for line in r.lines} for r in card.rows}
+    # north held ann's and carl's steps: 2 hand-offs (ann's) over 3 cases (A, B, C).
+    assert rows["north"]["handoffs_per_case"] == pytest.approx(2 / 3)
+    assert rows["south"]["processing_time"] == pytest.approx(1.0)
+    assert None in rows  # dave belongs to no team

@@ -152,7 +152,9 @@ def evaluate(
     con.raw_sql(f"SET TimeZone = '{ZoneInfo(tz).key}'")
     events = table.to_ibis(con)
     if teams is not None:
-        events = events.mutate(**{TEAM: events[RESOURCE].substitute(dict(teams), else_=None)})
+        # People outside the mapping belong to no team (null), not to a team named after them.
+        team = events[RESOURCE].cases(*teams.items(), else_=None) if teams else ibis.null().cast("string")
+        events = events.mutate(**{TEAM: team})
     events = events.select(*_needed_columns(events.columns, definitions, by))
     view = LogView(events, options, con=con)
     grid: list[date] = []
