@@ -97,3 +97,24 @@ def test_bottlenecks_and_rework_print_for_scripts() -> None:
     rework = json.loads(run("mine", "rework", RECEIPT, "-F", "json").stdout)
     repeated = sum(1 for seq in _traces() if len(set(seq)) < len(seq))
     assert rework["cases_with_repeat"] == repeated
+
+
+def test_kpi_cycle_time_over_the_whole_log_is_the_mean_case_duration() -> None:
+    rows = json.loads(run("kpi", RECEIPT, "--period", "all", "-F", "json").stdout)
+    cycle = [r for r in rows if r["kpi"] == "cycle_time"]
+    assert len(cycle) == 1
+    spans = []
+    for trace in read_xes(RECEIPT):
+        times = [e.timestamp for e in trace.events]
+        spans.append((max(times) - min(times)).total_seconds() / 86400)
+    assert cycle[0]["n"] == len(spans) == 1434
+    assert abs(cycle[0]["value"] - sum(spans) / len(spans)) < 1e-6
+
+
+def test_kpi_groups_by_xes_names_and_refuses_unknown_columns() -> None:
+    rows = list(csv.DictReader(io.StringIO(run("kpi", RECEIPT, "--by", "org:resource", "--period", "all",
+                                               "-F", "csv").stdout)))
+    resources = {r["org:resource"] for r in rows if r["kpi"] == "handoffs_per_case"}
+    assert len(resources) > 1
+    result = run("kpi", RECEIPT, "--by", "no_such_column", "-F", "json", expect=2)
+    assert "no_such_column" in result.stderr

@@ -45,6 +45,7 @@ EXPECTED = {
     "mine handover",
     "mine rework",
     "analyze",
+    "kpi",
     "staff erlang",
     "staff forecast",
     "staff requirement",

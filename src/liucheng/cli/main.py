@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from liucheng.cli import case, config, events, log, mine, process, staff, task
+from liucheng.cli import case, config, events, kpi, log, mine, process, staff, task
 from liucheng.cli.demo import demo_command
 from liucheng.cli.output import Format, FormatOption, emit, handle_errors
 from liucheng.cli.state import ENV_USER, AppState, app_state, default_user, set_app_state
@@ -95,5 +95,6 @@ app.add_typer(log.app, name="log")
 app.add_typer(mine.app, name="mine")
 app.add_typer(staff.app, name="staff")
 app.command("analyze")(mine.analyze)
+app.command("kpi")(kpi.kpi_command)
 app.command("worker")(worker_command)
 app.command("demo")(demo_command)

@@ -67,7 +67,8 @@ EXIT_CONFLICT = 4
 
 def exit_code(exc: LiuchengError) -> int:
     """The exit code scripts can branch on: 2 bad input, 3 not found, 4 conflict, 1 anything else."""
-    if isinstance(exc, ValidationError | ModelError | LogFormatError):
+    # Bad input of any kind (a model, a log file, a KPI definition or a column it names).
+    if isinstance(exc, ValidationError | ModelError | LogFormatError) or exc.code in ("invalid_kpi", "kpi_data"):
         return EXIT_INVALID
     if isinstance(exc, NotFoundError):
         return EXIT_NOT_FOUND

@@ -48,6 +48,9 @@ DIMENSION_ALIASES: Final = {
     "category": "case:category",
     "priority": "case:priority",
     "process": "case:process_key",
+    # XES names, as users of other tools write them
+    "org:group": "group",
+    "org:resource": "resource",
 }
 TEAM: Final = "team"
 PROCESS_COLUMN: Final = "case:process_key"

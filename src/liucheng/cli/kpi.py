@@ -1,0 +1,88 @@
+"""``liucheng kpi``: process KPIs of an event log, by period and by department, person or any column."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from liucheng.cli.mine import FormatOpt, LogArg, OutFormat, TzOpt, load, output
+from liucheng.cli.output import console, handle_errors, table
+
+
+class PeriodOpt(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    ALL = "all"
+
+
+def default_kpis(has_engine_events: bool) -> list[Any]:
+    """KPIs every log supports; SLA attainment and escalation too when the log is liucheng's own."""
+    from liucheng.kpi import KpiDefinition, Title
+
+    kpis = [
+        KpiDefinition(name="cycle_time", title=Title(zh="处理周期", en="Cycle time"), kind="efficiency",
+                      measure="cycle_time", unit="d", direction="lower_is_better"),
+        KpiDefinition(name="throughput", title=Title(zh="结案量", en="Cases closed"), kind="result",
+                      measure="throughput", direction="higher_is_better"),
+        KpiDefinition(name="backlog", title=Title(zh="积压", en="Backlog"), kind="result", measure="backlog",
+                      direction="lower_is_better"),
+        KpiDefinition(name="rework_rate", title=Title(zh="返工率", en="Rework rate"), kind="efficiency",
+                      measure="rework_rate", unit="%", direction="lower_is_better"),
+        KpiDefinition(name="handoffs_per_case", title=Title(zh="每单转交次数", en="Hand-offs per case"),
+                      kind="efficiency", measure="handoffs_per_case", direction="lower_is_better"),
+        KpiDefinition(name="ping_pong_rate", title=Title(zh="踢皮球率", en="Ping-pong rate"), kind="efficiency",
+                      measure="ping_pong_rate", unit="%", direction="lower_is_better"),
+    ]
+    if has_engine_events:
+        kpis += [
+            KpiDefinition(name="resolution_sla", title=Title(zh="解决时限达成率", en="Resolution SLA attainment"),
+                          kind="result", measure="sla_attainment", params={"clock": "resolution"}, unit="%",
+                          direction="higher_is_better", target=95.0, warning=90.0, critical=80.0),
+            KpiDefinition(name="reopen_rate", title=Title(zh="重开率", en="Reopen rate"), kind="result",
+                          measure="reopen_rate", unit="%", direction="lower_is_better"),
+            KpiDefinition(name="escalation_rate", title=Title(zh="升级率", en="Escalation rate"), kind="result",
+                          measure="escalation_rate", unit="%", direction="lower_is_better"),
+        ]
+    return kpis
+
+
+@handle_errors
+def kpi_command(
+    log: LogArg,
+    kpis: Annotated[Path | None, typer.Option("--kpis", help="A KPI definition file (TOML, see docs/kpi.md); "
+                                              "default: a built-in set.", dir_okay=False)] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Group by: department (org:group), person "
+                                                 "(org:resource), category, priority, process or any column; "
+                                                 "repeatable.")] = None,
+    period: Annotated[PeriodOpt, typer.Option("--period", help="Periods to cut the log into.",
+                                              case_sensitive=False)] = PeriodOpt.MONTH,
+    zone: Annotated[str, typer.Option("--zone", help="Time zone in which periods start at midnight.")] = "UTC",
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Process KPIs by period and group, each with its status against thresholds and its trend."""
+    from liucheng.kpi import evaluate, load_kpis
+
+    events = load(log, tz=tz)
+    definitions: Any = load_kpis(kpis) if kpis is not None else default_kpis(
+        "event_type" in events.table.column_names)
+    report = evaluate(events, definitions, by=by, period=period.value, tz=zone)
+    dims = sorted({d for v in report.values for d in v.dims})
+    columns = ["kpi", "period", *dims, "value", "unit", "n", "status", "trend", "change"]
+    rows = [[v.kpi, v.period, *(v.dims.get(d) for d in dims), v.value, v.unit, v.n, v.status, v.trend, v.change]
+            for v in report.values]
+
+    def render() -> None:
+        shown = [[v.kpi, v.period or "all", *(v.dims.get(d) or "" for d in dims),
+                  "" if v.value is None else f"{v.value:,.2f}", v.unit, v.n, v.status or "", v.trend or ""]
+                 for v in report.values]
+        console.print(table(f"{len(report.values)} KPI values", ["kpi", "period", *dims, "value", "unit", "n",
+                                                                 "status", "trend"], shown))
+
+    output(fmt, data=report.to_dicts(), columns=columns, rows=rows, render=render)
