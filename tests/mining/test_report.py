@@ -25,7 +25,7 @@ def test_report_is_self_contained_and_counts_the_log(helpdesk, lang) -> None:
     doc = html.fromstring(page)
     ids = [s.get("id") for s in doc.iter("section")]
     assert ids == ["overview", "map-frequency", "map-performance", "variants", "durations", "volume", "bottlenecks",
-                   "rework", "ping-pong"]
+                   "rework", "ping-pong", "kpis"]
     assert len(seen) == len(ids)
     # Nothing to fetch: no scripts, no external images, styles or links.
     assert not doc.xpath("//script") and not doc.xpath("//link") and not doc.xpath("//img")

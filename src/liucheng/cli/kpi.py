@@ -21,37 +21,6 @@ class PeriodOpt(StrEnum):
     ALL = "all"
 
 
-def default_kpis(has_engine_events: bool) -> list[Any]:
-    """KPIs every log supports; SLA attainment and escalation too when the log is liucheng's own."""
-    from liucheng.kpi import KpiDefinition, Title
-
-    kpis = [
-        KpiDefinition(name="cycle_time", title=Title(zh="处理周期", en="Cycle time"), kind="efficiency",
-                      measure="cycle_time", unit="d", direction="lower_is_better"),
-        KpiDefinition(name="throughput", title=Title(zh="结案量", en="Cases closed"), kind="result",
-                      measure="throughput", direction="higher_is_better"),
-        KpiDefinition(name="backlog", title=Title(zh="积压", en="Backlog"), kind="result", measure="backlog",
-                      direction="lower_is_better"),
-        KpiDefinition(name="rework_rate", title=Title(zh="返工率", en="Rework rate"), kind="efficiency",
-                      measure="rework_rate", unit="%", direction="lower_is_better"),
-        KpiDefinition(name="handoffs_per_case", title=Title(zh="每单转交次数", en="Hand-offs per case"),
-                      kind="efficiency", measure="handoffs_per_case", direction="lower_is_better"),
-        KpiDefinition(name="ping_pong_rate", title=Title(zh="踢皮球率", en="Ping-pong rate"), kind="efficiency",
-                      measure="ping_pong_rate", unit="%", direction="lower_is_better"),
-    ]
-    if has_engine_events:
-        kpis += [
-            KpiDefinition(name="resolution_sla", title=Title(zh="解决时限达成率", en="Resolution SLA attainment"),
-                          kind="result", measure="sla_attainment", params={"clock": "resolution"}, unit="%",
-                          direction="higher_is_better", target=95.0, warning=90.0, critical=80.0),
-            KpiDefinition(name="reopen_rate", title=Title(zh="重开率", en="Reopen rate"), kind="result",
-                          measure="reopen_rate", unit="%", direction="lower_is_better"),
-            KpiDefinition(name="escalation_rate", title=Title(zh="升级率", en="Escalation rate"), kind="result",
-                          measure="escalation_rate", unit="%", direction="lower_is_better"),
-        ]
-    return kpis
-
-
 @handle_errors
 def kpi_command(
     log: LogArg,
@@ -68,9 +37,10 @@ def kpi_command(
 ) -> None:
     """Process KPIs by period and group, each with its status against thresholds and its trend."""
     from liucheng.kpi import evaluate, load_kpis
+    from liucheng.kpi.builtin import builtin_kpis
 
     events = load(log, tz=tz)
-    definitions: Any = load_kpis(kpis) if kpis is not None else default_kpis(
+    definitions: Any = load_kpis(kpis) if kpis is not None else builtin_kpis(
         "event_type" in events.table.column_names)
     report = evaluate(events, definitions, by=by, period=period.value, tz=zone)
     dims = sorted({d for v in report.values for d in v.dims})

@@ -87,6 +87,18 @@ _T: dict[str, dict[str, str]] = {
     "pair": {"en": "pair", "zh": "双方"},
     "occurrences": {"en": "occurrences", "zh": "次数"},
     "handovers": {"en": "Most frequent hand-overs", "zh": "最频繁的转交"},
+    "kpi_h": {"en": "Process KPIs by month", "zh": "按月的流程指标"},
+    "kpi": {"en": "KPI", "zh": "指标"},
+    "latest": {"en": "latest month", "zh": "最近一月"},
+    "previous": {"en": "month before", "zh": "上一月"},
+    "trend": {"en": "trend", "zh": "趋势"},
+    "status": {"en": "status", "zh": "状态"},
+    "improving": {"en": "improving", "zh": "改善"},
+    "worsening": {"en": "worsening", "zh": "恶化"},
+    "flat": {"en": "flat", "zh": "持平"},
+    "ok": {"en": "ok", "zh": "正常"},
+    "warning": {"en": "warning", "zh": "预警"},
+    "critical": {"en": "critical", "zh": "严重"},
     "edge": {"en": "transition", "zh": "转移"},
     "count": {"en": "count", "zh": "次数"},
     "total_wait": {"en": "total waiting", "zh": "总等待时间"},
@@ -359,6 +371,42 @@ def _section_ping_pong(ctx: ReportContext) -> Section | None:
     return Section("ping-pong", ctx.t("pingpong_h"), body)
 
 
+def _section_kpis(ctx: ReportContext) -> Section | None:
+    """The built-in KPI set by month for the whole log: the latest month against the one before, and lines."""
+    from liucheng.kpi import evaluate
+    from liucheng.kpi.builtin import builtin_kpis
+
+    definitions = builtin_kpis("event_type" in ctx.table.table.column_names)
+    report = evaluate(ctx.table, definitions, by=[], period="month")
+    if not report.values:
+        return None
+    by_kpi: dict[str, list[Any]] = {}
+    for value in report.values:
+        by_kpi.setdefault(value.kpi, []).append(value)
+    titles = {d.name: (d.title.zh if ctx.lang == "zh" else d.title.en) for d in definitions}
+    units = {d.name: d.unit for d in definitions}
+    rows, body_charts = [], []
+    for name, values in by_kpi.items():
+        values.sort(key=lambda v: v.period or "")
+        latest = values[-1]
+        before = values[-2] if len(values) > 1 else None
+
+        def shown(v: Any, unit: str = units[name]) -> str:
+            return "–" if v is None or v.value is None else f"{v.value:,.2f} {unit}".strip()
+
+        status = f'<span class="{latest.status}">{html.escape(ctx.t(latest.status))}</span>' if latest.status else ""
+        rows.append([html.escape(titles[name]), shown(latest), shown(before),
+                     html.escape(ctx.t(latest.trend)) if latest.trend else "", status])
+        points = [((v.period or "")[:7], float("nan") if v.value is None else v.value) for v in values]
+        target = next((d.target for d in definitions if d.name == name), None)
+        body_charts.append(charts.line_chart({titles[name]: points}, title=titles[name], width=680, height=220,
+                                             target=target))
+    head = [ctx.t("kpi"), ctx.t("latest"), ctx.t("previous"), ctx.t("trend"), ctx.t("status")]
+    body = _table(head, rows, {1, 2}) + '<div class="figures">' + "".join(
+        f'<div class="chart">{c}</div>' for c in body_charts) + "</div>"
+    return Section("kpis", ctx.t("kpi_h"), body)
+
+
 SECTIONS: list[SectionBuilder] = [
     _section_overview,
     _section_map_frequency,
@@ -369,4 +417,5 @@ SECTIONS: list[SectionBuilder] = [
     _section_bottlenecks,
     _section_rework,
     _section_ping_pong,
+    _section_kpis,
 ]
