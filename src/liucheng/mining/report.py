@@ -84,6 +84,7 @@ _T: dict[str, dict[str, str]] = {
     "holder": {"en": "holder", "zh": "处理方"},
     "handled": {"en": "cases handled", "zh": "处理案件"},
     "pp_cases": {"en": "cases with ping-pong", "zh": "踢皮球案件"},
+    "pp_rate": {"en": "share of its cases", "zh": "占其案件比例"},
     "pair": {"en": "pair", "zh": "双方"},
     "occurrences": {"en": "occurrences", "zh": "次数"},
     "handovers": {"en": "Most frequent hand-overs", "zh": "最频繁的转交"},
@@ -357,7 +358,7 @@ def _section_ping_pong(ctx: ReportContext) -> Section | None:
     note = ctx.t("pingpong_note").format(n=f"{found.cases_with_ping_pong:,}", total=f"{found.cases:,}",
                                          share=_pct(found.share), by=by_name, occ=f"{found.occurrences:,}")
     holders = [h for h in found.holders if h.cases_with_ping_pong][:12]
-    head = [ctx.t("holder"), ctx.t("handled"), ctx.t("pp_cases"), ctx.t("rate")]
+    head = [ctx.t("holder"), ctx.t("handled"), ctx.t("pp_cases"), ctx.t("pp_rate")]
     rows = [[html.escape(h.holder), f"{h.cases_handled:,}", f"{h.cases_with_ping_pong:,}", _pct(h.rate)]
             for h in holders]
     body = f'<p class="note">{html.escape(note)}</p>' + _table(head, rows, {1, 2, 3})
