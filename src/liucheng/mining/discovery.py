@@ -16,7 +16,8 @@ times). Two ways to recurse, chosen by ``variant``:
 
 ``noise`` (0..1) is IMf's filter: when no cut fits, directly-follows edges weaker than ``noise``
 times the strongest edge leaving the same activity (and start and end activities weaker than
-``noise`` times the strongest one) are dropped and the cuts are tried again.
+``noise`` times the strongest one) are dropped and the cuts are tried again; with ``"im"`` a part
+is made optional only when more than ``noise`` of its traces skip it.
 """
 
 from __future__ import annotations
@@ -226,6 +227,7 @@ CUTS = (
 class _Sublog(Protocol):
     def dfg(self) -> Dfg: ...
     def empty_traces(self) -> bool: ...
+    def empty_share(self) -> float: ...
     def without_empty(self) -> _Sublog: ...
     def single(self) -> str | None: ...
     def repeats(self) -> bool: ...
@@ -247,6 +249,9 @@ class _GraphLog:
 
     def empty_traces(self) -> bool:
         return self.skip
+
+    def empty_share(self) -> float:
+        return 1.0  # no counts: a skippable part stays skippable
 
     def without_empty(self) -> _GraphLog:
         return _GraphLog(self.graph)
@@ -337,6 +342,9 @@ class _TraceLog:
     def empty_traces(self) -> bool:
         return () in self.traces
 
+    def empty_share(self) -> float:
+        return self.traces.get((), 0) / sum(self.traces.values())
+
     def without_empty(self) -> _TraceLog:
         return _TraceLog({t: n for t, n in self.traces.items() if t})
 
@@ -411,7 +419,9 @@ def _mine(log: _Sublog, noise: float) -> ProcessTree:
     if log.empty_traces():
         rest = log.without_empty()
         inner = _mine(rest, noise) if rest.dfg().activities else TAU
-        return TAU if inner.is_tau else node(Operator.XOR, TAU, inner)
+        if inner.is_tau or log.empty_share() > noise:
+            return TAU if inner.is_tau else node(Operator.XOR, TAU, inner)
+        return inner  # IMf: too few empty traces to make the part optional
     dfg = log.dfg()
     if not dfg.activities:
         return TAU
