@@ -26,15 +26,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import ibis
 
 from liucheng.core.errors import LiuchengError
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
 from liucheng.mining._tree import TAU, Operator, ProcessTree, leaf, node, tree_to_definition
-from liucheng.mining.conformance import trace_variants
+from liucheng.mining.conformance import run_on_events, trace_variants
 from liucheng.process.bpmn_writer import write_bpmn
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 Variant = Literal["imd", "im"]
 Groups = list[frozenset[str]]
@@ -80,14 +83,17 @@ class Dfg:
         return Dfg(self.activities, edges, starts, ends)
 
 
-def directly_follows(table: EventTable) -> Dfg:
-    """The directly-follows graph of ``table`` (cases ordered by timestamp, then event_index)."""
-    t = table.to_ibis()
+def _directly_follows_query(t: ir.Table) -> ir.Table:
     window = ibis.window(group_by=t[CASE_ID], order_by=[t[TIMESTAMP], t[EVENT_INDEX]])
     steps = t.select(
         a=t[ACTIVITY], b=t[ACTIVITY].lead().over(window), first=t[ACTIVITY].lag().over(window).isnull()
     )
-    rows = steps.group_by(["a", "b", "first"]).aggregate(n=steps.count()).to_pyarrow().to_pylist()
+    return steps.group_by(["a", "b", "first"]).aggregate(n=steps.count())
+
+
+def directly_follows(table: EventTable) -> Dfg:
+    """The directly-follows graph of ``table`` (cases ordered by timestamp, then event_index)."""
+    rows = run_on_events(table, _directly_follows_query).to_pylist()
     edges: Counter[tuple[str, str]] = Counter()
     starts: Counter[str] = Counter()
     ends: Counter[str] = Counter()
