@@ -186,7 +186,14 @@ def test_the_engine_deploys_and_runs_a_discovered_process(tables, tmp_path):
         assert deployment.key == "closed_problems" and deployment.version == 1
         service = CaseService(platform)
         state, _ = service.open_case(process_key="closed_problems")
-        names = {t.name for t in state.active_tasks()}
-        assert names and names <= discover_tree(table).activities()
+        done: list[str] = []
+        for _ in range(50):  # choices have no conditions: the engine takes the first flow, leaving loops
+            tasks = state.active_tasks()
+            if not tasks:
+                break
+            done.append(tasks[0].name)
+            state, _ = service.complete(tasks[0].id, by="alice")
+        assert not state.active_tasks() and done, done
+        assert set(done) <= discover_tree(table).activities()
     finally:
         store.close()

@@ -70,6 +70,9 @@ class _Builder:
         self.elements: dict[str, dict[str, object]] = {}
         self.flows: dict[str, SequenceFlow] = {}
         self.ids = count(1)
+        #: Flows that loop back; listed last at their gateway so an engine taking the first
+        #: unconditional flow leaves the loop (choices carry no conditions until a modeler adds them).
+        self.back_flows: set[str] = set()
 
     def element(self, kind: ElementKind, prefix: str, name: str = "") -> str:
         ident = f"{prefix}_{next(self.ids)}"
@@ -99,6 +102,7 @@ class _Builder:
             split = self.gateway(ElementKind.EXCLUSIVE_GATEWAY, self.build(tree.children[0], join))
             redo = tree.children[1] if len(tree.children) == 2 else node(Operator.XOR, *tree.children[1:])
             self.flow(self.build(redo, split), join)
+            self.back_flows.add(self.elements[split]["outgoing"][0])  # type: ignore[index]
             return split
         kind = ElementKind.PARALLEL_GATEWAY if tree.operator is Operator.PARALLEL else ElementKind.EXCLUSIVE_GATEWAY
         split = self.gateway(kind, source)
@@ -129,8 +133,9 @@ def tree_to_definition(tree: ProcessTree, *, key: str, name: str) -> ProcessDefi
             fields["kind"],  # type: ignore[arg-type]
             name=str(fields["name"]),
             incoming=tuple(fields["incoming"]),  # type: ignore[call-overload]
-            outgoing=tuple(fields["outgoing"]),  # type: ignore[call-overload]
+            outgoing=tuple(sorted(fields["outgoing"], key=lambda f: f in b.back_flows)),  # type: ignore[arg-type]
         )
         for ident, fields in b.elements.items()
     }
-    return ProcessDefinition(key=key, name=name, elements=elements, flows=dict(b.flows))
+    flows = dict(sorted(b.flows.items(), key=lambda item: item[0] in b.back_flows))  # readers go by flow order
+    return ProcessDefinition(key=key, name=name, elements=elements, flows=flows)
