@@ -88,6 +88,14 @@ def test_a_run_of_a_library_model_aligns_without_deviation():
     assert result.cost == 0 and result.fitness == 1.0
 
 
+def test_conformance_module_offers_the_same_alignments():
+    from liucheng.mining import conformance
+
+    table = helpers.table_of([list("abcjd"), list("abjd"), list("abjd")])
+    assert conformance.align(table, TINY, top=1) == align(table, TINY, top=1)
+    assert [a.cases for a in align(table, TINY)] == [2, 1]
+
+
 def test_unreachable_final_marking_is_reported():
     net = PetriNet((SOURCE, "p", SINK), (Transition("t", "a", (SOURCE,), ("p",)),))
     with pytest.raises(AlignmentError, match="final marking cannot be reached"):

@@ -30,6 +30,8 @@ from liucheng.process.spec import ProcessDefinition
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+    from liucheng.mining.conformance_align import Alignment
+
 #: PM4Py's limits: recursion when enabling through silent transitions, rounds towards the final marking.
 _MAX_HIDDEN_DEPTH = 2
 _FINAL_ROUNDS = 5
@@ -341,3 +343,10 @@ class Replayer:
                         consumed += len(self.inputs[t])
                         produced += len(self.outputs[t])
         return m, consumed, produced
+
+
+def align(table: EventTable, model: ProcessDefinition | PetriNet, top: int = 10) -> list[Alignment]:
+    """Optimal alignments of the ``top`` most frequent variants (see ``conformance_align``)."""
+    from liucheng.mining.conformance_align import align as align_variants
+
+    return align_variants(table, model, top)
