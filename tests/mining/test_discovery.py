@@ -47,6 +47,10 @@ def tables():
     return {name: read_xes_table(str(path)) for name, path in SMALL.items()}
 
 
+#: IMd's log fitness on the shared logs (measured; the directly-follows graph cannot promise 1.0).
+IMD_FLOOR = 0.999
+
+
 def check_discovered(table, variant: str) -> None:
     xml = discover_bpmn(table, variant=variant, process_id="found", name="Found")
     [definition] = read_bpmn(xml)  # raises ModelError on any error
@@ -55,7 +59,10 @@ def check_discovered(table, variant: str) -> None:
     labels = {e.name for e in definition.elements.values() if e.kind == "userTask"}
     assert labels == {a for v in variants for a in v}
     result = token_replay(table, definition)
-    assert result.log_fitness == 1.0 and result.fit_case_share == 1.0
+    if variant == "im":  # the inductive miner on the traces guarantees perfect fitness
+        assert result.log_fitness == 1.0 and result.fit_case_share == 1.0
+    else:
+        assert result.log_fitness >= IMD_FLOOR
 
 
 @pytest.mark.parametrize("variant", ["imd", "im"])
@@ -82,6 +89,14 @@ def test_pm4py_replays_our_discovered_model_without_deviation_and_finds_the_same
     assert pm4py.fitness_token_based_replay(frame, pm, im, fm)["log_fitness"] == 1.0
     theirs = pm4py.discover_process_tree_inductive(frame, noise_threshold=0.0)
     assert {leaf.label for leaf in theirs._get_leaves() if leaf.label} == discover_tree(table).activities()
+
+
+def test_only_the_variant_miner_sees_an_optional_branch_of_a_parallel_block():
+    table = helpers.table_of([list("abcd"), list("acbd"), list("abd")])
+    assert str(discover_tree(table, variant="imd")) == "->( 'a', +( 'b', 'c' ), 'd' )"  # abd does not fit
+    assert str(discover_tree(table, variant="im")) == "->( 'a', +( 'b', X( tau, 'c' ) ), 'd' )"
+    imd = token_replay(table, read_bpmn(discover_bpmn(table, variant="imd"))[0])
+    assert imd.deviating_cases() == ["c0002"]
 
 
 def test_noise_filtering_drops_a_rare_order_instead_of_a_flower():
@@ -197,3 +212,38 @@ def test_the_engine_deploys_and_runs_a_discovered_process(tables, tmp_path):
         assert set(done) <= discover_tree(table).activities()
     finally:
         store.close()
+
+
+# -- tree → BPMN → workflow net keeps the language ------------------------------------------
+
+_shapes = st.recursive(
+    st.sampled_from(["leaf", "leaf", "tau"]),
+    lambda inner: st.tuples(st.sampled_from(list(Operator)), st.lists(inner, min_size=2, max_size=3)),
+    max_leaves=5,
+)
+
+
+def _label(shape, names) -> ProcessTree:
+    if shape == "tau":
+        return ProcessTree()
+    if shape == "leaf":
+        return ProcessTree(label=next(names))
+    operator, children = shape
+    kids = tuple(_label(c, names) for c in children)
+    return ProcessTree(operator, kids[:2] if operator is Operator.LOOP else kids)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_shapes, st.lists(st.lists(st.sampled_from("abcde"), max_size=4), max_size=6))
+def test_a_tree_drawn_as_bpmn_accepts_exactly_the_trees_traces(shape, probes):
+    from liucheng.mining._tree import tree_to_definition
+
+    tree = _label(shape, iter("abcde"))
+    definition = tree_to_definition(tree, key="t", name="t")
+    assert not [p for p in validate(definition) if p.severity is Severity.ERROR]
+    net = from_definition(definition)
+    allowed = language(tree, 4)
+    for trace in sorted(allowed)[:12]:
+        assert helpers._play(net, list(trace)), (str(tree), trace)
+    for probe in probes:
+        assert helpers._play(net, probe) == (tuple(probe) in allowed), (str(tree), probe)

@@ -5,8 +5,10 @@ None), an initial and a final marking. Arcs have weight one; a transition lists 
 output places. ``from_definition`` translates a ``ProcessDefinition`` (what our BPMN reader
 produces) into a workflow net with one source and one sink place:
 
-* every sequence flow is a place; the flows around an exclusive or event-based gateway are one
-  place (choosing a path is a place with several consumers, merging is several producers);
+* every sequence flow is a place, except that an exclusive or event-based gateway is one place
+  that its incoming flows feed and its outgoing flows take from (choosing a path is a place with
+  several consumers, merging one with several producers); a flow from one such gateway straight
+  into another is a silent transition between their places;
 * a task, call activity or intermediate event is a transition from its incoming flow to all its
   outgoing flows (an activity with several incoming flows first merges them into an entry
   place with one silent transition per flow). Tasks and call activities are labelled with the
@@ -109,23 +111,18 @@ def from_definition(definition: ProcessDefinition) -> PetriNet:
 class _Translator:
     def __init__(self, d: ProcessDefinition) -> None:
         self.d = d
-        self.parent = {flow_id: flow_id for flow_id in d.flows}
+        self.choices = {e.id for e in d.elements.values() if e.kind in _CHOICE_KINDS}
         self.transitions: list[Transition] = []
         self.extra_places: list[str] = []
 
-    def find(self, flow_id: str) -> str:
-        while self.parent[flow_id] != flow_id:
-            self.parent[flow_id] = self.parent[self.parent[flow_id]]
-            flow_id = self.parent[flow_id]
-        return flow_id
-
-    def union(self, flows: Iterable[str]) -> None:
-        roots = sorted({self.find(f) for f in flows})
-        for root in roots[1:]:
-            self.parent[root] = roots[0]
-
     def place(self, flow_id: str) -> str:
-        return f"p_{self.find(flow_id)}"
+        """A flow's place: its own, or the place of the choice gateway at either end."""
+        flow = self.d.flows[flow_id]
+        if flow.source in self.choices:
+            return f"g_{flow.source}"
+        if flow.target in self.choices:
+            return f"g_{flow.target}"
+        return f"p_{flow_id}"
 
     def add(self, name: str, label: str | None, inputs: Iterable[str], outputs: Iterable[str]) -> None:
         self.transitions.append(Transition(name, label, tuple(inputs), tuple(outputs)))
@@ -135,9 +132,6 @@ class _Translator:
         if not d.start_events:
             raise PetriNetError("process has no start event", element_id=d.key,
                                 hint="add a start event where cases begin")
-        for e in d.elements.values():
-            if e.kind in _CHOICE_KINDS:
-                self.union((*e.incoming, *e.outgoing))
         entries = {e.id: self.entry(e) for e in d.elements.values() if e.kind in ACTIVITY_KINDS}
         for e in d.elements.values():
             self.element(e, entries)
@@ -168,8 +162,11 @@ class _Translator:
                 self.add(e.id if len(ins) == 1 else f"{e.id}_{i}", None, [place], [SINK])
         elif kind in ACTIVITY_KINDS:
             self.add(e.id, e.label, [entries[e.id]], outs)
-        elif kind in _CHOICE_KINDS:
-            return  # folded into one place
+        elif kind in _CHOICE_KINDS:  # a place; a flow straight into another choice is a silent step
+            for flow_id in e.outgoing:
+                target = self.d.flows[flow_id].target
+                if target in self.choices:
+                    self.add(flow_id, None, [f"g_{e.id}"], [f"g_{target}"])
         elif kind is ElementKind.PARALLEL_GATEWAY:
             self.add(e.id, None, ins, outs)
         elif kind is ElementKind.INCLUSIVE_GATEWAY:
