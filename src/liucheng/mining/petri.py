@@ -56,6 +56,8 @@ class PetriNetError(LiuchengError):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """A transition by unique name; it takes one token from each input and puts one in each output."""
+
     name: str
     #: The activity this transition stands for; None for a silent (invisible) transition.
     label: str | None
@@ -65,6 +67,8 @@ class Transition:
 
 @dataclass(frozen=True)
 class PetriNet:
+    """A labelled Petri net with arc weights one; checked on construction (names, arcs, markings)."""
+
     places: tuple[str, ...]
     transitions: tuple[Transition, ...]
     initial: Mapping[str, int] = field(default_factory=lambda: {SOURCE: 1})
@@ -92,15 +96,6 @@ class PetriNet:
     def labels(self) -> frozenset[str]:
         """The activities the net can perform."""
         return frozenset(t.label for t in self.transitions if t.label is not None)
-
-    @cached_property
-    def consumers(self) -> Mapping[str, tuple[Transition, ...]]:
-        """Transitions taking a token from each place."""
-        out: dict[str, list[Transition]] = {p: [] for p in self.places}
-        for t in self.transitions:
-            for p in t.inputs:
-                out[p].append(t)
-        return {p: tuple(ts) for p, ts in out.items()}
 
 
 def from_definition(definition: ProcessDefinition) -> PetriNet:
@@ -142,11 +137,11 @@ class _Translator:
         """The one place an activity consumes from: its flow, or a merge place for several flows."""
         if len(e.incoming) == 1:
             return self.place(e.incoming[0])
-        place = f"in_{e.id}"
-        self.extra_places.append(place)
         if not e.incoming:
             raise PetriNetError(f"{e.kind} has no incoming flow", element_id=e.id,
                                 hint="connect a flow into it or delete it")
+        place = f"in_{e.id}"
+        self.extra_places.append(place)
         for i, flow_id in enumerate(e.incoming):
             self.add(f"{e.id}_merge_{i}", None, [self.place(flow_id)], [place])
         return place
