@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,9 +15,7 @@ from liucheng.mining.conformance import Replayer, replay_traces, token_replay
 from liucheng.mining.petri import SINK, SOURCE, PetriNet, Transition, from_definition
 from liucheng.process import read_bpmn
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
+DATA = helpers.DATA
 LOGS = {
     "helpdesk": DATA / "helpdesk" / "helpdesk.xes.gz",
     "receipt": DATA / "receipt_wabo" / "receipt.xes.gz",

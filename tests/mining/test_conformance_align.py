@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +16,7 @@ from liucheng.mining.petri import SINK, SOURCE, PetriNet, Transition, from_defin
 from liucheng.process import read_bpmn
 from tests.mining.test_conformance import TINY
 
-RECEIPT = Path("/work/shared/data/receipt_wabo/receipt.xes.gz")
+RECEIPT = helpers.DATA / "receipt_wabo" / "receipt.xes.gz"
 
 
 def test_costs_and_fitness_equal_pm4py_on_the_top_variants():

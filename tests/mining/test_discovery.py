@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from itertools import permutations
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +28,7 @@ from liucheng.mining.petri import from_definition
 from liucheng.process import read_bpmn
 from liucheng.process.validate import Severity, validate
 
-DATA = Path("/work/shared/data")
+DATA = helpers.DATA
 SMALL = {
     "helpdesk": DATA / "helpdesk" / "helpdesk.xes.gz",
     "receipt": DATA / "receipt_wabo" / "receipt.xes.gz",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -19,6 +20,11 @@ from liucheng.process import ElementKind, read_bpmn
 from liucheng.process.spec import ACTIVITY_KINDS, Element, ProcessDefinition, SequenceFlow
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+#: The shared logs, ``../shared/data`` beside the repository (a checkout under /work/wt/* finds /work's).
+DATA = next(
+    (p for p in (Path(__file__).resolve().parents[3] / "shared" / "data", Path("/work/shared/data")) if p.exists()),
+    Path("../shared/data"),
+)
 
 
 # -- helpers shared with the other mining tests ---------------------------------------------
