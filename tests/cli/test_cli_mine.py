@@ -118,3 +118,22 @@ def test_kpi_groups_by_xes_names_and_refuses_unknown_columns() -> None:
     assert len(resources) > 1
     result = run("kpi", RECEIPT, "--by", "no_such_column", "-F", "json", expect=2)
     assert "no_such_column" in result.stderr
+
+
+def test_a_discovered_model_fits_its_log_and_deploys(tmp_path: Path) -> None:
+    model = tmp_path / "receipt.bpmn"
+    run("mine", "discover", RECEIPT, "-o", model, "--exact", "--key", "receipt")
+    data = json.loads(run("mine", "conformance", RECEIPT, "--model", model, "-F", "json").stdout)
+    # The inductive miner on the distinct traces guarantees that every case fits.
+    assert data["cases"] == 1434 and data["log_fitness"] == 1.0 and data["fitting_cases"] == 1.0
+    assert data["deviating_case_count"] == 0
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    run("--db", db, "init")
+    deployed = json.loads(run("--db", db, "process", "deploy", model, "--format", "json").stdout)
+    assert "receipt" in json.dumps(deployed)
+
+
+def test_conformance_against_an_unrelated_model_finds_the_deviations(tmp_path: Path) -> None:
+    library = Path(__file__).resolve().parents[2] / "src" / "liucheng" / "library" / "inquiry.bpmn"
+    data = json.loads(run("mine", "conformance", RECEIPT, "--model", library, "-F", "json").stdout)
+    assert data["log_fitness"] < 0.5 and data["deviating_case_count"] == 1434

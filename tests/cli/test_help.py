@@ -44,6 +44,8 @@ EXPECTED = {
     "mine bottlenecks",
     "mine handover",
     "mine rework",
+    "mine conformance",
+    "mine discover",
     "analyze",
     "kpi",
     "staff erlang",
@@ -96,4 +98,4 @@ def test_commands_that_print_data_take_format_json():
         )
     }
     # These write a file (events export's --format names its format) and print one line about it.
-    assert without == {"events export", "log import", "mine map", "analyze"}
+    assert without == {"events export", "log import", "mine map", "mine discover", "analyze"}

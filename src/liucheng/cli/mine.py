@@ -293,3 +293,87 @@ def msgspec_dict(row: Any) -> dict[str, Any]:
     import msgspec
 
     return msgspec.structs.asdict(row)
+
+
+def _model(path: Path, process: str | None) -> Any:
+    from liucheng.core.errors import ValidationError
+    from liucheng.process.bpmn import read_bpmn
+
+    definitions = read_bpmn(path)
+    if process is not None:
+        chosen = [d for d in definitions if d.key == process]
+        if not chosen:
+            raise ValidationError(f"{path} has no process {process!r}", where="--process",
+                                  hint=f"its processes: {', '.join(d.key for d in definitions)}")
+        return chosen[0]
+    if len(definitions) != 1:
+        raise ValidationError(f"{path} holds {len(definitions)} processes", where="--process",
+                              hint=f"name one: {', '.join(d.key for d in definitions)}")
+    return definitions[0]
+
+
+@app.command("conformance")
+@handle_errors
+def conformance_command(
+    log: LogArg,
+    model: Annotated[Path, typer.Option("--model", "-m", help="The BPMN 2.0 model to check the log against.",
+                                        dir_okay=False)],
+    process: Annotated[str | None, typer.Option("--process", help="The process in the file when it has "
+                                                "several.")] = None,
+    align_top: Annotated[int, typer.Option("--align", min=0, help="Align this many most frequent variants "
+                                           "(optimal alignments: which steps were skipped or added).")] = 0,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Deviating activities and cases to list.")] = 15,
+    tz: TzOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """Does the log follow the model? Token replay fitness per case and where tokens were missing."""
+    from liucheng.mining.conformance import align, token_replay
+
+    events = load(log, tz=tz)
+    definition = _model(model, process)
+    result = token_replay(events, definition)
+    missing = result.missing_by_activity().most_common(top)
+    deviating = result.deviating_cases()
+    alignments = align(events, definition, top=align_top) if align_top else []
+    summary = {"cases": result.n_cases, "log_fitness": result.log_fitness,
+               "average_case_fitness": result.average_trace_fitness, "fitting_cases": result.fit_case_share}
+    data = {**summary, "missing_by_activity": dict(missing), "deviating_cases": deviating[:top],
+            "deviating_case_count": len(deviating),
+            "alignments": [{"activities": list(a.activities), "cases": a.cases, "cost": a.cost, "fitness": a.fitness,
+                            "deviations": [{"kind": str(m.kind), "activity": m.activity, "transition": m.transition}
+                                           for m in a.deviations]} for a in alignments]}
+    columns = ["activity", "cases_forced"]
+    rows = [[activity, count] for activity, count in missing]
+
+    def render() -> None:
+        console.print(f"log fitness {result.log_fitness:.4f} · average case fitness {result.average_trace_fitness:.4f}"
+                      f" · {100 * result.fit_case_share:.1f}% of {result.n_cases} cases fit · "
+                      f"{len(deviating)} deviate")
+        console.print(table("where the model had to be forced (missing tokens)", columns, rows))
+        for a in alignments:
+            moves = ", ".join(f"{m.kind}:{m.activity or m.transition}" for m in a.deviations) or "fits"
+            console.print(f"{a.cases} cases, cost {a.cost}: {moves}")
+
+    output(fmt, data=data, columns=columns, rows=rows, render=render)
+
+
+@app.command("discover")
+@handle_errors
+def discover_command(
+    log: LogArg,
+    out: Annotated[Path, typer.Option("--output", "-o", help="Where to write the BPMN 2.0 model.", dir_okay=False)],
+    noise: Annotated[float, typer.Option("--noise", min=0.0, max=1.0, help="Leave out infrequent behaviour "
+                                         "(0 keeps everything; 0.2 is a common choice).")] = 0.0,
+    exact: Annotated[bool, typer.Option("--exact", help="Mine from the distinct traces instead of the "
+                                        "directly-follows graph: every case fits (slower).")] = False,
+    key: Annotated[str, typer.Option("--key", help="Process key of the written model.")] = "discovered",
+    tz: TzOpt = None,
+) -> None:
+    """Discover a BPMN model from the log (inductive miner); deploy it with `liucheng process deploy`."""
+    from liucheng.mining.discovery import discover_bpmn
+
+    events = load(log, tz=tz)
+    xml = discover_bpmn(events, noise, process_id=key, name=f"Discovered from {log.name}",
+                        variant="im" if exact else "imd")
+    out.write_text(xml, encoding="utf-8")
+    err_console.print(f"wrote {out}: check it with `liucheng mine conformance {log} --model {out}`")
