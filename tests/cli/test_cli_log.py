@@ -64,13 +64,13 @@ def test_sniffed_mapping_is_printed_and_skips_are_listed(tmp_path: Path) -> None
 
 def test_errors_name_the_place_and_leave_no_file(tmp_path: Path) -> None:
     out = tmp_path / "never.parquet"
-    result = run("log", "import", FIXTURES / "jira_status_history.csv", "-o", out, expect=1)
+    result = run("log", "import", FIXTURES / "jira_status_history.csv", "-o", out, expect=2)
     assert "jira_status_history.csv:2 (row 1) [timestamp]: timestamps have no time zone" in result.stderr
     assert "--tz" in result.stderr
     assert not out.exists()
     result = run("log", "import", FIXTURES / "service_desk.jsonocel", "-o", out, "-F", "json", expect=2)
     assert json.loads(result.stderr)["error"] == "invalid_input"
-    result = run("log", "info", tmp_path / "missing.xes", "--format", "json", expect=1)
+    result = run("log", "info", tmp_path / "missing.xes", "--format", "json", expect=2)
     assert json.loads(result.stderr)["file"] == str(tmp_path / "missing.xes")
     run("log", "import", FIXTURES / "zendesk_updates.csv", "-o", out, "--map", "case_id", expect=2)
 
