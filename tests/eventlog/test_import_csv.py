@@ -203,3 +203,16 @@ def test_day_month_ambiguity_is_noted(tmp_path: Path) -> None:
     assert any(note.startswith("ambiguous: '%m/%d/%Y %H:%M'") for note in result.report.notes)
     clear = _write(tmp_path, "case_id,activity,timestamp\nc,a,13/04/2024 10:00\n", "clear.csv")
     assert not any("ambiguous" in note for note in import_log(clear, timezone="UTC").report.notes)
+
+
+def test_lines_count_cells_that_span_lines_and_crlf(tmp_path: Path) -> None:
+    text = ('case_id,activity,timestamp,comment\r\n'
+            'c1,open,2024-03-01T08:00:00Z,"first line\r\nsecond line"\r\n'
+            'c1,close,someday,ok\r\n')
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with pytest.raises(LogFormatError) as caught:
+        import_log(path)
+    assert (caught.value.line, caught.value.row) == (4, 2)
+    result = import_log(path, on_error="skip")
+    assert result.table.table["comment"].to_pylist() == ["first line\r\nsecond line"]
