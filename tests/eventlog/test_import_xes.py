@@ -168,17 +168,34 @@ def test_missing_file_and_bad_options_are_refused(tmp_path: Path) -> None:
 
 def test_the_streaming_fallback_builds_the_same_table_as_the_fast_path(tmp_path: Path) -> None:
     # A date without an offset anywhere sends the file through read_xes; with skip the event
-    # carrying it goes, and the other events must read as the fast path reads them (but for the
-    # global default r4pm fills into an event without org:resource, which read_xes leaves empty).
+    # carrying it goes, and the other events must read as the fast path reads them, global
+    # defaults filled in alike.
     path = _variant(tmp_path, '<float key="cost" value="1.5"/>',
                     '<float key="cost" value="1.5"/><date key="due" value="2024-03-05T00:00:00"/>')
     slow = import_log(path, on_error="skip")
     assert "streaming" in slow.report.notes[0]
     assert slow.report.skipped[0].field == "due"
-    fast_rows = _events_of_table(import_log(EDGE).table.table)[1:]
-    slow_rows = _events_of_table(slow.table.table)
-    assert [r[:4] + r[5:] for r in slow_rows] == [r[:4] + r[5:] for r in fast_rows]
-    assert [r[4] for r in slow_rows] == [None, "Li"]
+    fast_table = import_log(EDGE).table.table
     slow_table = slow.table.table
-    assert slow_table.schema.field("case:opened").type == pa.timestamp("us", tz="UTC")
-    assert slow_table["case:reopened"].to_pylist() == [2, None]
+    assert _events_of_table(slow_table) == _events_of_table(fast_table)[1:]
+    assert [r[4] for r in _events_of_table(slow_table)] == ["UNKNOWN", "Li"]
+    assert slow_table["channel"].to_pylist() == ["phone", "wechat"]
+    for name in ("case:opened", "case:priority", "case:reopened", "count"):
+        assert slow_table.schema.field(name).type == fast_table.schema.field(name).type, name
+        assert slow_table[name].to_pylist() == fast_table[name].to_pylist()[1:], name
+
+
+def test_trace_globals_are_filled_by_both_readers(tmp_path: Path) -> None:
+    text = EDGE.read_text(encoding="utf-8")
+    text = text.replace('<global scope="event">', '<global scope="trace"><string key="region" value="north"/>'
+                        '</global><global scope="event">')
+    text = text.replace('<string key="priority" value="P1"/>', '<string key="priority" value="P1"/>'
+                        '<string key="region" value="south"/>')
+    fast_path = tmp_path / "fast.xes"
+    fast_path.write_text(text, encoding="utf-8")
+    slow_path = tmp_path / "slow.xes"
+    slow_path.write_text(text.replace("2024-03-01T01:30:00Z", "2024-03-01T01:30:00"), encoding="utf-8")
+    fast = import_log(fast_path).table.table
+    slow = import_log(slow_path, on_error="skip").table.table
+    assert fast["case:region"].to_pylist() == ["south", "south", "north"]
+    assert slow["case:region"].to_pylist() == ["south", "north"]

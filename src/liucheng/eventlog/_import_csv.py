@@ -13,7 +13,7 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,16 +58,29 @@ def import_csv(path: Path, *, mapping: Mapping[str, str] | None, times: TimeOpti
         null_values.extend(profile.null_values)
     report.mapping = chosen
     invalid: list[Any] = []
-    table = _parse(data, path, header, delimiter, null_values, on_error, invalid)
+    table = _parse(data, path, header, delimiter, null_values, invalid)
     lines = _LineIndex(data, delimiter, len(header))
-    if invalid:
-        report.skipped.extend(
-            Skipped(reason=f"{row.actual_columns} cells where the header has {row.expected_columns}",
-                    line=line, field=None) for row, line in zip(invalid, lines.invalid_lines(), strict=False))
+    shapes = [Skipped(reason=f"{row.actual_columns} cells where the header has {row.expected_columns}", line=line)
+              for row, line in zip(invalid, lines.invalid_lines(), strict=False)]
     table = apply_mapping(table, chosen, path)
+    if on_error == "fail" and shapes:
+        _fail_at_first(shapes[0], path, lambda: to_event_table(
+            table, path=path, times=times, on_error=on_error, report=report, line_of=lines.lines_of))
+    report.skipped.extend(shapes)
     result = to_event_table(table, path=path, times=times, on_error=on_error, report=report, line_of=lines.lines_of)
     report.events_read += len(invalid)
     return result
+
+
+def _fail_at_first(shape: Skipped, path: Path, check_rows: Callable[[], object]) -> None:
+    """Raise for whichever comes first in the file: the malformed row or a bad value before it."""
+    try:
+        check_rows()
+    except LogFormatError as exc:
+        if exc.line is not None and shape.line is not None and exc.line < shape.line:
+            raise
+    raise LogFormatError(shape.reason, file=path, line=shape.line,
+                         hint="check the delimiter and the quoting of this row")
 
 
 def read_bytes(path: Path, progress: Progress | None) -> bytes:
@@ -138,11 +151,12 @@ def _encoding_error(data: bytes, exc: UnicodeDecodeError, encoding: str, path: P
                           file=path, line=line, hint=hint)
 
 
-def _parse(data: bytes, path: Path, header: list[str], delimiter: str, null_values: list[str], on_error: OnError,
+def _parse(data: bytes, path: Path, header: list[str], delimiter: str, null_values: list[str],
            invalid: list[Any]) -> pa.Table:
+    """All rows as text; rows with the wrong number of cells go to ``invalid`` and are left out."""
     def on_invalid(row: Any) -> str:
         invalid.append(row)
-        return "skip" if on_error == "skip" else "error"
+        return "skip"
 
     try:
         return pv.read_csv(
@@ -154,10 +168,8 @@ def _parse(data: bytes, path: Path, header: list[str], delimiter: str, null_valu
                                               null_values=null_values, strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
-        lines = _LineIndex(data, delimiter, len(header)).invalid_lines()
-        raise LogFormatError(f"broken CSV row: {str(exc).removeprefix('CSV parse error: ')}", file=path,
-                             line=lines[0] if lines else None,
-                             hint="check the delimiter and the quoting of this row") from None
+        raise LogFormatError(f"broken CSV: {str(exc).removeprefix('CSV parse error: ')}", file=path,
+                             hint="check the delimiter and the quoting") from None
 
 
 class _LineIndex:

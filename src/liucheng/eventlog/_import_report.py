@@ -6,6 +6,7 @@ plain dict for ``--format json``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
@@ -74,6 +75,9 @@ class ImportReport:
         data = asdict(self)
         data["skipped_count"] = len(self.skipped)
         return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def render_text(self) -> str:
         lines = [f"{self.source} ({self.format}): {self.events_kept} of {self.events_read} events kept, "

@@ -20,11 +20,22 @@ from uuid import UUID
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from lxml import etree
 
 from liucheng.eventlog._import_report import ImportReport, OnError, Progress, Skipped
+from liucheng.eventlog._io import open_binary_in
 from liucheng.eventlog.errors import LogFormatError
-from liucheng.eventlog.schema import CASE_PREFIX, Trace
+from liucheng.eventlog.schema import (
+    CASE_PREFIX,
+    XES_CONCEPT_NAME,
+    XES_GROUP,
+    XES_LIFECYCLE,
+    XES_RESOURCE,
+    XES_TIMESTAMP,
+    Trace,
+)
 from liucheng.eventlog.table import CORE_COLUMNS, EventTable, from_arrow
+from liucheng.eventlog.values import parse_value
 from liucheng.eventlog.xes_read import read_xes
 
 _CHUNK: Final = 1 << 22
@@ -34,6 +45,9 @@ _NAIVE_DATE: Final = re.compile(rb'<date\s+key="[^"]*"\s+value="\d{4}-\d\d-\d\d[
 #: How r4pm writes a list attribute into a string column.
 _LIST_REPR: Final = "[Attribute {"
 _REQUIRED: Final = ("case:concept:name", "concept:name", "time:timestamp")
+#: Event keys that are core columns, and the keys whose value is kept as written.
+_CORE_OF: Final = {XES_LIFECYCLE: "lifecycle", XES_RESOURCE: "resource", XES_GROUP: "group"}
+_TEXT_KEYS: Final = frozenset({XES_CONCEPT_NAME, *_CORE_OF})
 
 
 def import_xes(path: Path, *, on_error: OnError, progress: Progress | None, report: ImportReport) -> EventTable:
@@ -138,11 +152,50 @@ def _streaming(path: Path, on_error: OnError, report: ImportReport) -> EventTabl
     report.events_read = sum(len(t.events) for t in traces) + dropped
     if not traces:
         raise LogFormatError("no events in the log", file=path, hint="an XES log needs traces with events")
-    return from_arrow(_arrow(traces), source=str(path))
+    return from_arrow(_arrow(traces, _global_defaults(path)), source=str(path))
 
 
-def _arrow(traces: list[Trace]) -> pa.Table:
-    """The events of ``traces`` as an Arrow table with XES column names and typed attributes."""
+def _global_defaults(path: Path) -> dict[str, dict[str, Any]]:
+    """{"trace": {key: value}, "event": {key: value}} from the log's <global> elements.
+
+    The fast reader fills these defaults into traces and events that lack the attribute, as the
+    XES standard means them; the fallback does the same so both readings agree. A damaged header
+    gives no defaults: the reader's own error is the one to show.
+    """
+    defaults: dict[str, dict[str, Any]] = {"trace": {}, "event": {}}
+    try:
+        with open_binary_in(path) as source:
+            for event, element in etree.iterparse(source, events=("start", "end"), huge_tree=True,
+                                                  resolve_entities=False, no_network=True, remove_comments=True):
+                kind = _local_name(element.tag) if isinstance(element.tag, str) else ""
+                if event == "start" and kind == "trace":
+                    break
+                if event == "end" and kind == "global" and element.get("scope") in defaults:
+                    scope = defaults[element.get("scope")]
+                    for child in element:
+                        key, text = child.get("key"), child.get("value")
+                        if isinstance(child.tag, str) and key is not None and text is not None:
+                            try:
+                                scope[key] = parse_value(_local_name(child.tag), text) \
+                                    if key not in _TEXT_KEYS else text
+                            except ValueError:
+                                continue
+    except (etree.XMLSyntaxError, EOFError, zlib.error, OSError):
+        return {"trace": {}, "event": {}}
+    return defaults
+
+
+def _local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _fill(values: list[Any], default: Any) -> None:
+    values[:] = [default if v is None else v for v in values]
+
+
+def _arrow(traces: list[Trace], defaults: dict[str, dict[str, Any]]) -> pa.Table:
+    """The events of ``traces`` as an Arrow table with XES column names and typed attributes,
+    attributes a trace or event lacks filled from the log's global ``defaults``."""
     core: dict[str, list[Any]] = {name: [] for name in CORE_COLUMNS[:6]}
     case_attrs: dict[str, list[Any]] = {}
     event_attrs: dict[str, list[Any]] = {}
@@ -163,6 +216,14 @@ def _arrow(traces: list[Trace]) -> pa.Table:
             for values in (*case_attrs.values(), *event_attrs.values()):
                 if len(values) < n:
                     values.append(None)
+    for key, default in defaults["trace"].items():
+        if key != XES_CONCEPT_NAME:
+            _fill(case_attrs.setdefault(key, [None] * n), default)
+    for key, default in defaults["event"].items():
+        if key in _CORE_OF:
+            _fill(core[_CORE_OF[key]], default)
+        elif key not in (XES_CONCEPT_NAME, XES_TIMESTAMP):
+            _fill(event_attrs.setdefault(key, [None] * n), default)
     arrays = {name: pa.array(values) for name, values in core.items()}
     arrays["timestamp"] = pa.array(core["timestamp"], pa.timestamp("us", tz="UTC"))
     for key in sorted(case_attrs):
