@@ -1,0 +1,446 @@
+"""Shift covering as a MILP solved by HiGHS: how many agents work which shift on which day.
+
+Given a requirement of agents per interval over a day or a week, choose non-negative integers so
+that scheduled coverage meets the requirement at minimum cost.
+
+Daily counts (``weekly=None``): ``x[s, d]`` agents start shift type ``s`` on day ``d`` (a day the
+shift may be used). Coverage of interval ``t`` is ``Σ x[s, d]`` over instances covering ``t``,
+less the agents on a break in ``t``.
+
+Days-off patterns (``weekly=WeeklyRules(...)``): a pattern is a set of working days of the
+(cyclic) week with ``days_per_week`` days and no run longer than ``max_consecutive_days``;
+``x[p, s]`` agents work pattern ``p`` with shift type ``s`` on each of its working days (the same
+shift all week). Only pairs whose weekly paid hours lie within the bounds and whose shift may be
+used on every day of the pattern are variables. The agents starting ``s`` on day ``d`` are then
+``Σ_{p ∋ d} x[p, s]``; cost is the shift cost times the days worked.
+
+Breaks: for each shift instance and break rule, integers ``b[s, d, r, o]`` count the agents
+taking that break starting ``o`` intervals into the shift, with ``Σ_o b = agents on (s, d)``;
+an agent on a break is off the phones for the break's intervals.
+
+Opening hours: outside ``open_mask`` no requirement may be set and no shift instance may work.
+Under-staffing: every demanded interval has a slack ``u[t] ≥ 0`` (at most ``max_understaffing``)
+at ``understaffing_penalty`` per agent-interval; the default penalty exceeds the cost of any one
+agent, so slack appears only where no affordable agent could cover (e.g. ``max_agents`` binds).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import combinations
+
+import highspy
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+
+from liucheng.core.errors import ValidationError
+from liucheng.workforce.shifts import (
+    DAYS,
+    MINUTES_PER_DAY,
+    ShiftType,
+    break_offsets,
+    check_shifts,
+    horizon_days,
+    shift_mask,
+)
+
+IntArray = NDArray[np.int64]
+
+
+class ScheduleInfeasibleError(ValidationError):
+    """The constraints given (not the requirement) contradict each other."""
+
+    code = "infeasible"
+
+
+@dataclass(frozen=True)
+class WeeklyRules:
+    """Rules that need agents, not counts: each agent works ``days_per_week`` days of the week with
+    at most ``max_consecutive_days`` in a row (cyclically) and paid hours within the bounds."""
+
+    days_per_week: int = 5
+    max_consecutive_days: int | None = None
+    min_weekly_hours: float | None = None
+    max_weekly_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class MilpSolution:
+    """Values and HiGHS's report on a MILP."""
+
+    values: NDArray[np.float64]
+    objective: float
+    status: str
+    mip_gap: float
+    solve_s: float
+
+
+def solve_milp(
+    cost: ArrayLike,
+    matrix: sparse.spmatrix,
+    row_lower: ArrayLike,
+    row_upper: ArrayLike,
+    *,
+    upper: ArrayLike | None = None,
+    integer: NDArray[np.bool_] | None = None,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-4,
+) -> MilpSolution:
+    """Minimise ``cost·x`` subject to ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ upper``.
+
+    ``status`` is ``"optimal"`` or ``"time_limit"`` (a feasible incumbent with ``mip_gap``);
+    an infeasible model raises :class:`ScheduleInfeasibleError`.
+    """
+    cost = np.asarray(cost, dtype=float)
+    n = cost.size
+    a = sparse.csc_matrix(matrix)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.full(n, highspy.kHighsInf) if upper is None else np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.asarray(row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(row_upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    kinds = np.ones(n, dtype=bool) if integer is None else integer
+    lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in kinds]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.passModel(lp)
+    start = time.perf_counter()
+    h.run()
+    solve_s = time.perf_counter() - start
+    status, info = h.getModelStatus(), h.getInfo()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise ScheduleInfeasibleError("no solution satisfies the constraints")
+    if info.primal_solution_status != 2:  # no feasible point found in the time allowed
+        raise ScheduleInfeasibleError(
+            f"HiGHS found no feasible solution ({h.modelStatusToString(status)})", hint="raise time_limit_s"
+        )
+    name = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit"
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else 0.0
+    return MilpSolution(values, float(info.objective_function_value), name, gap, solve_s)
+
+
+@dataclass(frozen=True)
+class ShiftCount:
+    shift: str
+    day: str
+    agents: int
+
+
+@dataclass(frozen=True)
+class PatternCount:
+    shift: str
+    days: tuple[str, ...]
+    agents: int
+
+
+@dataclass(frozen=True)
+class BreakCount:
+    shift: str
+    day: str
+    name: str
+    start: str
+    agents: int
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """A covering: counts per shift and day (and per days-off pattern), breaks, coverage per interval."""
+
+    status: str
+    objective: float
+    cost: float
+    mip_gap: float
+    solve_s: float
+    interval_min: int
+    requirement: IntArray
+    coverage: IntArray
+    counts: tuple[ShiftCount, ...]
+    patterns: tuple[PatternCount, ...]
+    breaks: tuple[BreakCount, ...]
+
+    @property
+    def under(self) -> IntArray:
+        """Agents short per interval (0 where covered)."""
+        return np.maximum(self.requirement - self.coverage, 0)
+
+    @property
+    def over(self) -> IntArray:
+        """Agents beyond the requirement per interval."""
+        return np.maximum(self.coverage - self.requirement, 0)
+
+    @property
+    def understaffed(self) -> list[tuple[str, int]]:
+        """``(interval label, agents short)`` for every under-staffed interval."""
+        return [(interval_label(int(t), self.interval_min), int(self.under[t])) for t in np.flatnonzero(self.under)]
+
+    @property
+    def agents(self) -> int:
+        """Agents needed: people in days-off patterns, else the most shifts started on one day."""
+        if self.patterns:
+            return sum(p.agents for p in self.patterns)
+        per_day: dict[str, int] = {}
+        for c in self.counts:
+            per_day[c.day] = per_day.get(c.day, 0) + c.agents
+        return max(per_day.values(), default=0)
+
+
+def interval_label(t: int, interval_min: int) -> str:
+    """``"Tue 06:15"`` for interval ``t`` of a horizon starting Monday 00:00."""
+    minutes = t * interval_min
+    day, rest = divmod(minutes, MINUTES_PER_DAY)
+    return f"{DAYS[day % 7].capitalize()} {rest // 60:02d}:{rest % 60:02d}"
+
+
+def day_patterns(rules: WeeklyRules) -> list[tuple[int, ...]]:
+    """Working-day sets of the cyclic week allowed by ``rules``, in lexicographic order."""
+    if not 1 <= rules.days_per_week <= 7:
+        raise ValidationError(f"days_per_week {rules.days_per_week} must be 1 to 7", where="weekly rules")
+    limit = rules.max_consecutive_days
+    if limit is not None and limit < 1:
+        raise ValidationError(f"max_consecutive_days {limit} must be at least 1", where="weekly rules")
+    out = []
+    for days in combinations(range(7), rules.days_per_week):
+        on = [d in days for d in range(7)]
+        if limit is None or not any(all(on[(s + k) % 7] for k in range(limit + 1)) for s in range(7)):
+            out.append(days)
+    if not out:
+        raise ValidationError(
+            f"no week has {rules.days_per_week} working days with at most {limit} in a row", where="weekly rules"
+        )
+    return out
+
+
+def _check_requirement(requirement: ArrayLike, interval_min: int) -> tuple[IntArray, int]:
+    req = np.asarray(requirement, dtype=float)
+    if req.ndim != 1 or not np.all(np.isfinite(req)):
+        raise ValidationError("requirement must be a one-dimensional array of finite numbers")
+    bad = np.flatnonzero(req < 0)
+    if bad.size:
+        t = int(bad[0])
+        raise ValidationError(
+            f"requirement {req[t]} is negative", where=f"interval {t} ({interval_label(t, interval_min)})"
+        )
+    n_days = horizon_days(req.size, interval_min)
+    return np.ceil(req - 1e-9).astype(np.int64), n_days
+
+
+def schedule_shifts(
+    requirement: ArrayLike,
+    shifts: list[ShiftType] | tuple[ShiftType, ...],
+    *,
+    interval_min: int,
+    open_mask: ArrayLike | None = None,
+    weekly: WeeklyRules | None = None,
+    max_agents: int | None = None,
+    max_understaffing: int | None = None,
+    understaffing_penalty: float | None = None,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 1e-4,
+) -> ScheduleResult:
+    """Cheapest integer covering of ``requirement`` (agents per interval; fractions round up).
+
+    ``max_agents`` caps agents in patterns (weekly) or shifts started per day (daily counts).
+    """
+    req, n_days = _check_requirement(requirement, interval_min)
+    shifts = check_shifts(shifts)
+    is_open = np.ones(req.size, dtype=bool) if open_mask is None else np.asarray(open_mask, dtype=bool)
+    if is_open.shape != req.shape:
+        raise ValidationError(f"open_mask has {is_open.size} values, the requirement {req.size}")
+    closed_demand = np.flatnonzero(~is_open & (req > 0))
+    if closed_demand.size:
+        t = int(closed_demand[0])
+        raise ValidationError("agents are required while closed", where=interval_label(t, interval_min))
+    days = range(n_days)
+    instances = [
+        (s, d, m)
+        for s, shift in enumerate(shifts)
+        for d in days
+        if DAYS[d] in shift.days or n_days == 1
+        for m in [shift_mask(shift, d, interval_min=interval_min, n_days=n_days)]
+        if not np.any(m & ~is_open)
+    ]
+    covered = np.zeros(req.size, dtype=bool)
+    for _, _, m in instances:
+        covered |= m
+    uncovered = np.flatnonzero((req > 0) & ~covered)
+    if uncovered.size:
+        t = int(uncovered[0])
+        raise ValidationError(
+            f"{req[t]} agents required but no usable shift works then ({uncovered.size} such intervals)",
+            where=interval_label(t, interval_min),
+            hint="add a shift type covering it or set the requirement to 0",
+        )
+    model = _Model(req, interval_min)
+    if weekly is None:
+        for s, d, m in instances:
+            col = model.add(shifts[s].unit_cost, m.astype(float))
+            model.starts.append((s, d, {col: 1.0}))
+    else:
+        _add_patterns(model, shifts, instances, weekly)
+    for s, d, links in model.starts:
+        _add_breaks(model, s, shifts[s], d, links)
+    first_slack = model.n_cols
+    penalty = understaffing_penalty if understaffing_penalty is not None else 1.0 + max(model.costs, default=0.0)
+    demanded = np.flatnonzero(req > 0)
+    for t in demanded:
+        model.add(penalty, _unit(req.size, t), integer=False, upper=max_understaffing)
+    if max_agents is not None:
+        model.cap_agents(max_agents, weekly is not None, n_days)
+    sol = model.solve(demanded, time_limit_s, mip_rel_gap)
+    return _result(model, sol, shifts, first_slack, penalty)
+
+
+class _Model:
+    """Columns of the covering with their coverage; extra equality/inequality rows on the side."""
+
+    def __init__(self, req: IntArray, interval_min: int) -> None:
+        self.req, self.interval_min = req, interval_min
+        self.costs: list[float] = []
+        self.cover: list[NDArray[np.float64]] = []
+        self.integer: list[bool] = []
+        self.upper: list[float] = []
+        self.starts: list[tuple[int, int, dict[int, float]]] = []  # (shift, day, {column: weight})
+        self.patterns: list[tuple[int, tuple[int, ...]]] = []
+        self.breaks: list[tuple[int, int, int, int, int]] = []  # (column, shift, break rule, day, offset)
+        self.rows: list[tuple[dict[int, float], float, float]] = []
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.costs)
+
+    def add(self, cost: float, cover: NDArray[np.float64], *, integer: bool = True, upper: float | None = None) -> int:
+        self.costs.append(cost)
+        self.cover.append(cover)
+        self.integer.append(integer)
+        self.upper.append(highspy.kHighsInf if upper is None else float(upper))
+        return self.n_cols - 1
+
+    def cap_agents(self, max_agents: int, weekly: bool, n_days: int) -> None:
+        if weekly:  # pattern columns come first, one per entry of self.patterns
+            self.rows.append(({c: 1.0 for c, _ in enumerate(self.patterns)}, 0.0, max_agents))
+            return
+        for d in range(n_days):
+            row: dict[int, float] = {}
+            for _, day, links in self.starts:
+                if day == d:
+                    for c, w in links.items():
+                        row[c] = row.get(c, 0.0) + w
+            self.rows.append((row, 0.0, max_agents))
+
+    def solve(self, demanded: IntArray, time_limit_s: float, mip_rel_gap: float) -> MilpSolution:
+        cover = sparse.csc_matrix(np.column_stack(self.cover)[demanded]) if self.cover else sparse.csc_matrix((0, 0))
+        entries = [(i, c, w) for i, (row, _, _) in enumerate(self.rows) for c, w in row.items()]
+        i, c, w = (np.array(v) for v in zip(*entries, strict=True)) if entries else ([], [], [])
+        extra = sparse.csc_matrix((w, (i, c)), shape=(len(self.rows), self.n_cols))
+        matrix = sparse.vstack([cover, extra]).tocsc()
+        lower = np.concatenate([self.req[demanded], [lo for _, lo, _ in self.rows]])
+        upper = np.concatenate([np.full(demanded.size, highspy.kHighsInf), [hi for _, _, hi in self.rows]])
+        return solve_milp(
+            self.costs,
+            matrix,
+            lower,
+            upper,
+            upper=self.upper,
+            integer=np.array(self.integer),
+            time_limit_s=time_limit_s,
+            mip_rel_gap=mip_rel_gap,
+        )
+
+
+def _unit(size: int, t: int) -> NDArray[np.float64]:
+    v = np.zeros(size)
+    v[t] = 1.0
+    return v
+
+
+def _add_patterns(model: _Model, shifts: tuple[ShiftType, ...], instances: list, rules: WeeklyRules) -> None:
+    """One column per (pattern, shift) pair allowed on every day of the pattern and within the hour bounds."""
+    masks = {(s, d): m for s, d, m in instances}
+    lo = rules.min_weekly_hours if rules.min_weekly_hours is not None else 0.0
+    hi = rules.max_weekly_hours if rules.max_weekly_hours is not None else np.inf
+    links: dict[tuple[int, int], dict[int, float]] = {}
+    for pattern in day_patterns(rules):
+        for s, shift in enumerate(shifts):
+            hours = shift.paid_min / 60 * len(pattern)
+            if not lo - 1e-9 <= hours <= hi + 1e-9 or any((s, d) not in masks for d in pattern):
+                continue
+            col = model.add(shift.unit_cost * len(pattern), sum(masks[s, d] for d in pattern).astype(float))
+            model.patterns.append((s, pattern))
+            for d in pattern:
+                links.setdefault((s, d), {})[col] = 1.0
+    if not model.patterns:
+        raise ValidationError(
+            "no shift type fits any days-off pattern within the weekly hour bounds", where="weekly rules"
+        )
+    model.starts.extend((s, d, cols) for (s, d), cols in sorted(links.items()))
+
+
+def _add_breaks(model: _Model, s: int, shift: ShiftType, day: int, links: dict[int, float]) -> None:
+    """Break columns for one shift instance, tied to its agent count by an equality row."""
+    if not shift.breaks:
+        return
+    where = f"shift {shift.name!r}"
+    per_day = MINUTES_PER_DAY // model.interval_min
+    first = day * per_day + shift.start_min // model.interval_min
+    size = model.req.size
+    for r, rule in enumerate(shift.breaks):
+        offsets = break_offsets(rule, interval_min=model.interval_min, where=where)
+        length = rule.length_min // model.interval_min
+        row = {c: -w for c, w in links.items()}
+        for o in offsets:
+            cover = np.zeros(size)
+            cover[np.arange(first + o, first + o + length) % size] = -1.0
+            col = model.add(0.0, cover)
+            model.breaks.append((col, s, r, day, o))
+            row[col] = 1.0
+        model.rows.append((row, 0.0, 0.0))
+
+
+def _result(
+    model: _Model, sol: MilpSolution, shifts: tuple[ShiftType, ...], first_slack: int, penalty: float
+) -> ScheduleResult:
+    x = np.rint(sol.values).astype(np.int64)
+    cover = np.column_stack(model.cover)[:, :first_slack] if first_slack else np.zeros((model.req.size, 0))
+    coverage = (cover @ x[:first_slack]).astype(np.int64)
+    counts = []
+    for s, d, links in model.starts:
+        agents = int(sum(x[c] * w for c, w in links.items()))
+        if agents:
+            counts.append(ShiftCount(shifts[s].name, DAYS[d], agents))
+    patterns = tuple(
+        PatternCount(shifts[s].name, tuple(DAYS[d] for d in p), int(x[c]))
+        for c, (s, p) in enumerate(model.patterns)
+        if x[c]
+    )
+    breaks = []
+    for col, s, r, d, o in model.breaks:
+        if x[col]:
+            minutes = shifts[s].start_min + o * model.interval_min
+            label = f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+            breaks.append(BreakCount(shifts[s].name, DAYS[d], shifts[s].breaks[r].name, label, int(x[col])))
+    slack = sol.values[first_slack : first_slack + int(np.sum(model.req > 0))]
+    cost = sol.objective - penalty * float(np.sum(slack))
+    return ScheduleResult(
+        status=sol.status,
+        objective=sol.objective,
+        cost=cost,
+        mip_gap=sol.mip_gap,
+        solve_s=sol.solve_s,
+        interval_min=model.interval_min,
+        requirement=model.req,
+        coverage=coverage,
+        counts=tuple(counts),
+        patterns=patterns,
+        breaks=tuple(breaks),
+    )
