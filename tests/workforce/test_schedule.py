@@ -181,5 +181,5 @@ def test_shift_files_in_toml_and_json(tmp_path) -> None:
     assert shift.breaks[0].name == "lunch" and shift.paid_min == 450 and shift.days == ("mon", "tue")
     js = tmp_path / "shifts.json"
     js.write_text(json.dumps({"shift": [{"name": "late", "start": "14:00", "length_min": 480, "colour": "red"}]}))
-    with pytest.raises(ValidationError, match="shifts.json.*colour"):
+    with pytest.raises(ValidationError, match=r"shifts\.json.*colour"):
         load_shifts(js)
