@@ -47,6 +47,8 @@ from liucheng.workforce.shifts import (
 )
 
 IntArray = NDArray[np.int64]
+#: Above this many days-off pattern columns the integer model keeps only the best priced ones.
+_KEEP_PATTERNS = 50
 
 
 class ScheduleInfeasibleError(ValidationError):
@@ -75,6 +77,7 @@ class MilpSolution:
     status: str
     mip_gap: float
     solve_s: float
+    reduced_costs: NDArray[np.float64] | None = None
 
 
 def solve_milp(
@@ -87,8 +90,11 @@ def solve_milp(
     integer: NDArray[np.bool_] | None = None,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-4,
+    start: NDArray[np.float64] | None = None,
+    lp_solver: str = "choose",
 ) -> MilpSolution:
-    """Minimise ``cost·x`` subject to ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ upper``.
+    """Minimise ``cost·x`` subject to ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ upper``; ``start``
+    is an optional feasible point HiGHS begins from.
 
     ``status`` is ``"optimal"`` or ``"time_limit"`` (a feasible incumbent with ``mip_gap``);
     an infeasible model raises :class:`ScheduleInfeasibleError`.
@@ -113,10 +119,13 @@ def solve_milp(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("solver", lp_solver)
     h.passModel(lp)
-    start = time.perf_counter()
+    if start is not None:
+        h.setSolution(n, np.arange(n, dtype=np.int32), np.asarray(start, dtype=float))
+    began = time.perf_counter()
     h.run()
-    solve_s = time.perf_counter() - start
+    solve_s = time.perf_counter() - began
     status, info = h.getModelStatus(), h.getInfo()
     if status == highspy.HighsModelStatus.kInfeasible:
         raise ScheduleInfeasibleError("no solution satisfies the constraints")
@@ -126,8 +135,9 @@ def solve_milp(
         )
     name = "optimal" if status == highspy.HighsModelStatus.kOptimal else "time_limit"
     values = np.asarray(h.getSolution().col_value, dtype=float)
-    gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else 0.0
-    return MilpSolution(values, float(info.objective_function_value), name, gap, solve_s)
+    gap = float(info.mip_gap) if np.isfinite(info.mip_gap) and kinds.any() else 0.0
+    duals = None if kinds.any() else np.asarray(h.getSolution().col_dual, dtype=float)
+    return MilpSolution(values, float(info.objective_function_value), name, gap, solve_s, duals)
 
 
 @dataclass(frozen=True)
@@ -284,7 +294,7 @@ def schedule_shifts(
     model = _Model(req, interval_min)
     if weekly is None:
         for s, d, m in instances:
-            col = model.add(shifts[s].unit_cost, m.astype(float))
+            col = model.add(shifts[s].unit_cost, np.flatnonzero(m))
             model.starts.append((s, d, {col: 1.0}))
     else:
         _add_patterns(model, shifts, instances, weekly)
@@ -294,10 +304,10 @@ def schedule_shifts(
     penalty = understaffing_penalty if understaffing_penalty is not None else 1.0 + max(model.costs, default=0.0)
     demanded = np.flatnonzero(req > 0)
     for t in demanded:
-        model.add(penalty, _unit(req.size, t), integer=False, upper=max_understaffing)
+        model.add(penalty, np.array([t]), integer=False, upper=max_understaffing)
     if max_agents is not None:
         model.cap_agents(max_agents, weekly is not None, n_days)
-    sol = model.solve(demanded, time_limit_s, mip_rel_gap)
+    sol = model.solve(demanded, time_limit_s, mip_rel_gap, first_slack)
     return _result(model, sol, shifts, first_slack, penalty)
 
 
@@ -307,28 +317,32 @@ class _Model:
     def __init__(self, req: IntArray, interval_min: int) -> None:
         self.req, self.interval_min = req, interval_min
         self.costs: list[float] = []
-        self.cover: list[NDArray[np.float64]] = []
+        self.cover: list[tuple[IntArray, float]] = []  # (intervals, +1 on duty or -1 on a break)
         self.integer: list[bool] = []
         self.upper: list[float] = []
         self.starts: list[tuple[int, int, dict[int, float]]] = []  # (shift, day, {column: weight})
-        self.patterns: list[tuple[int, tuple[int, ...]]] = []
+        self.patterns: list[tuple[int, int, tuple[int, ...]]] = []  # (column, shift, working days)
         self.breaks: list[tuple[int, int, int, int, int]] = []  # (column, shift, break rule, day, offset)
         self.rows: list[tuple[dict[int, float], float, float]] = []
+        self.members: dict[int, list[int]] = {}  # daily count column -> its pattern columns
+        self.break_groups: list[tuple[int, list[int]]] = []  # (count column, break columns of one rule)
 
     @property
     def n_cols(self) -> int:
         return len(self.costs)
 
-    def add(self, cost: float, cover: NDArray[np.float64], *, integer: bool = True, upper: float | None = None) -> int:
+    def add(
+        self, cost: float, intervals: IntArray, value: float = 1.0, *, integer: bool = True, upper: float | None = None
+    ) -> int:
         self.costs.append(cost)
-        self.cover.append(cover)
+        self.cover.append((intervals, value))
         self.integer.append(integer)
         self.upper.append(highspy.kHighsInf if upper is None else float(upper))
         return self.n_cols - 1
 
     def cap_agents(self, max_agents: int, weekly: bool, n_days: int) -> None:
-        if weekly:  # pattern columns come first, one per entry of self.patterns
-            self.rows.append(({c: 1.0 for c, _ in enumerate(self.patterns)}, 0.0, max_agents))
+        if weekly:
+            self.rows.append(({c: 1.0 for c, _, _ in self.patterns}, 0.0, max_agents))
             return
         for d in range(n_days):
             row: dict[int, float] = {}
@@ -338,52 +352,123 @@ class _Model:
                         row[c] = row.get(c, 0.0) + w
             self.rows.append((row, 0.0, max_agents))
 
-    def solve(self, demanded: IntArray, time_limit_s: float, mip_rel_gap: float) -> MilpSolution:
-        cover = sparse.csc_matrix(np.column_stack(self.cover)[demanded]) if self.cover else sparse.csc_matrix((0, 0))
+    def cover_matrix(self) -> sparse.csc_matrix:
+        """Intervals x columns: +1 where a column's agents are on duty, -1 where on a break."""
+        rows = np.concatenate([idx for idx, _ in self.cover])
+        cols = np.repeat(np.arange(self.n_cols), [idx.size for idx, _ in self.cover])
+        vals = np.repeat([v for _, v in self.cover], [idx.size for idx, _ in self.cover])
+        return sparse.csc_matrix((vals, (rows, cols)), shape=(self.req.size, self.n_cols))
+
+    def restrict(self, relaxed: MilpSolution) -> NDArray[np.bool_]:
+        """Columns the integer model keeps: all of them when there are few patterns, else the
+        pattern columns the LP uses plus the ``_KEEP_PATTERNS`` others with the lowest reduced
+        costs (price and branch: the full LP still bounds the result, see ``mip_gap``)."""
+        kept = np.ones(self.n_cols, dtype=bool)
+        if relaxed.reduced_costs is None or len(self.patterns) <= _KEEP_PATTERNS:
+            return kept
+        cols = np.array([c for c, _, _ in self.patterns])
+        used = relaxed.values[cols] > 1e-9
+        spare = cols[~used][np.argsort(relaxed.reduced_costs[cols[~used]], kind="stable")[_KEEP_PATTERNS:]]
+        kept[spare] = False
+        return kept
+
+    def rounded_start(
+        self, relaxed: NDArray[np.float64], demanded: IntArray, first_slack: int, kept: NDArray[np.bool_]
+    ) -> NDArray[np.float64]:
+        """A feasible integer point from the LP relaxation: round agent counts down, add agents
+        greedily (cheapest per short interval covered, breaks ignored) until nothing is short,
+        spread each count's breaks over its slots by largest remainder; slack takes what is left."""
+        x = np.zeros(self.n_cols)
+        derived = set(self.members) | {c for _, cols in self.break_groups for c in cols}
+        primary = np.array([c for c in range(first_slack) if c not in derived and kept[c]], dtype=np.int64)
+        x[primary] = np.floor(relaxed[primary] + 1e-6)
+        on_duty = self.cover_matrix()[:, :first_slack].maximum(0).tocsc()
+        if self.members:  # a pattern column is on duty wherever its daily count columns are
+            link = sparse.lil_matrix((first_slack, first_slack))
+            for y, cols in self.members.items():
+                link[y, cols] = 1.0
+            on_duty = (on_duty @ link.tocsc()).tocsc()
+        on_duty = on_duty[:, primary]
+        cost = np.asarray(self.costs)[primary]
+        short = np.maximum(self.req - on_duty @ x[primary], 0)
+        while short.any():
+            gain = on_duty.T @ (short > 0)
+            best = int(np.argmin(np.where(gain > 0, cost / np.maximum(gain, 1), np.inf)))
+            if gain[best] == 0:
+                break
+            x[primary[best]] += 1
+            short = np.maximum(short - on_duty[:, best].toarray().ravel(), 0)
+        for y, cols in self.members.items():
+            x[y] = x[cols].sum()
+        for owner, cols in self.break_groups:
+            share = np.maximum(relaxed[cols], 0) + 1e-9
+            exact = x[owner] * share / share.sum()
+            counts = np.floor(exact)
+            order = np.argsort(counts - exact)[: int(x[owner] - counts.sum())]
+            counts[order] += 1
+            x[cols] = counts
+        coverage = self.cover_matrix()[:, :first_slack] @ x[:first_slack]
+        x[first_slack : first_slack + demanded.size] = np.maximum(self.req[demanded] - coverage[demanded], 0)
+        return x
+
+    def solve(self, demanded: IntArray, time_limit_s: float, mip_rel_gap: float, first_slack: int) -> MilpSolution:
+        cover = self.cover_matrix()[demanded]
         entries = [(i, c, w) for i, (row, _, _) in enumerate(self.rows) for c, w in row.items()]
         i, c, w = (np.array(v) for v in zip(*entries, strict=True)) if entries else ([], [], [])
         extra = sparse.csc_matrix((w, (i, c)), shape=(len(self.rows), self.n_cols))
         matrix = sparse.vstack([cover, extra]).tocsc()
         lower = np.concatenate([self.req[demanded], [lo for _, lo, _ in self.rows]])
         upper = np.concatenate([np.full(demanded.size, highspy.kHighsInf), [hi for _, _, hi in self.rows]])
-        return solve_milp(
+        began = time.perf_counter()
+        relaxed = solve_milp(
+            self.costs, matrix, lower, upper, upper=self.upper, integer=np.zeros(self.n_cols, bool), lp_solver="ipm"
+        )
+        kept = self.restrict(relaxed)
+        start = self.rounded_start(relaxed.values, demanded, first_slack, kept)
+        bounds = np.where(kept, np.asarray(self.upper, dtype=float), 0.0)
+        remaining = max(time_limit_s - (time.perf_counter() - began), 1.0)
+        sol = solve_milp(
             self.costs,
             matrix,
             lower,
             upper,
-            upper=self.upper,
+            upper=bounds,
             integer=np.array(self.integer),
-            time_limit_s=time_limit_s,
+            time_limit_s=remaining,
             mip_rel_gap=mip_rel_gap,
+            start=start,
         )
-
-
-def _unit(size: int, t: int) -> NDArray[np.float64]:
-    v = np.zeros(size)
-    v[t] = 1.0
-    return v
+        # the full relaxation bounds every restricted solution from below
+        gap = max(sol.mip_gap, (sol.objective - relaxed.objective) / max(abs(sol.objective), 1e-9))
+        status = sol.status if kept.all() or gap <= mip_rel_gap else "restricted"
+        return MilpSolution(sol.values, sol.objective, status, gap, time.perf_counter() - began)
 
 
 def _add_patterns(model: _Model, shifts: tuple[ShiftType, ...], instances: list, rules: WeeklyRules) -> None:
-    """One column per (pattern, shift) pair allowed on every day of the pattern and within the hour bounds."""
+    """Pattern columns ``x[p, s]`` (allowed on every day of ``p``, within the hour bounds) and, for
+    sparsity, daily count columns ``y[s, d] = Σ_{p ∋ d} x[p, s]`` that carry the coverage."""
     masks = {(s, d): m for s, d, m in instances}
     lo = rules.min_weekly_hours if rules.min_weekly_hours is not None else 0.0
     hi = rules.max_weekly_hours if rules.max_weekly_hours is not None else np.inf
-    links: dict[tuple[int, int], dict[int, float]] = {}
+    members: dict[tuple[int, int], list[int]] = {}
     for pattern in day_patterns(rules):
         for s, shift in enumerate(shifts):
             hours = shift.paid_min / 60 * len(pattern)
             if not lo - 1e-9 <= hours <= hi + 1e-9 or any((s, d) not in masks for d in pattern):
                 continue
-            col = model.add(shift.unit_cost * len(pattern), sum(masks[s, d] for d in pattern).astype(float))
-            model.patterns.append((s, pattern))
+            col = model.add(shift.unit_cost * len(pattern), np.array([], dtype=np.int64))
+            model.patterns.append((col, s, pattern))
             for d in pattern:
-                links.setdefault((s, d), {})[col] = 1.0
+                members.setdefault((s, d), []).append(col)
     if not model.patterns:
         raise ValidationError(
             "no shift type fits any days-off pattern within the weekly hour bounds", where="weekly rules"
         )
-    model.starts.extend((s, d, cols) for (s, d), cols in sorted(links.items()))
+    for (s, d), cols in sorted(members.items()):
+        y = model.add(0.0, np.flatnonzero(masks[s, d]))
+        model.rows.append(({y: 1.0, **dict.fromkeys(cols, -1.0)}, 0.0, 0.0))
+        model.members[y] = cols
+        model.starts.append((s, d, {y: 1.0}))
 
 
 def _add_breaks(model: _Model, s: int, shift: ShiftType, day: int, links: dict[int, float]) -> None:
@@ -399,29 +484,26 @@ def _add_breaks(model: _Model, s: int, shift: ShiftType, day: int, links: dict[i
         length = rule.length_min // model.interval_min
         row = {c: -w for c, w in links.items()}
         for o in offsets:
-            cover = np.zeros(size)
-            cover[np.arange(first + o, first + o + length) % size] = -1.0
-            col = model.add(0.0, cover)
+            col = model.add(0.0, np.arange(first + o, first + o + length) % size, -1.0)
             model.breaks.append((col, s, r, day, o))
             row[col] = 1.0
         model.rows.append((row, 0.0, 0.0))
+        (owner,) = links
+        model.break_groups.append((owner, [c for c in row if c not in links]))
 
 
 def _result(
     model: _Model, sol: MilpSolution, shifts: tuple[ShiftType, ...], first_slack: int, penalty: float
 ) -> ScheduleResult:
     x = np.rint(sol.values).astype(np.int64)
-    cover = np.column_stack(model.cover)[:, :first_slack] if first_slack else np.zeros((model.req.size, 0))
-    coverage = (cover @ x[:first_slack]).astype(np.int64)
+    coverage = (model.cover_matrix()[:, :first_slack] @ x[:first_slack]).astype(np.int64)
     counts = []
     for s, d, links in model.starts:
         agents = int(sum(x[c] * w for c, w in links.items()))
         if agents:
             counts.append(ShiftCount(shifts[s].name, DAYS[d], agents))
     patterns = tuple(
-        PatternCount(shifts[s].name, tuple(DAYS[d] for d in p), int(x[c]))
-        for c, (s, p) in enumerate(model.patterns)
-        if x[c]
+        PatternCount(shifts[s].name, tuple(DAYS[d] for d in p), int(x[c])) for c, s, p in model.patterns if x[c]
     )
     breaks = []
     for col, s, r, d, o in model.breaks:
