@@ -49,6 +49,8 @@ from liucheng.workforce.shifts import (
 IntArray = NDArray[np.int64]
 #: Above this many days-off pattern columns the integer model keeps only the best priced ones.
 _KEEP_PATTERNS = 50
+#: Rounds of the start heuristic that raise the target where breaks left intervals short.
+_START_ROUNDS = 10
 
 
 class ScheduleInfeasibleError(ValidationError):
@@ -376,13 +378,15 @@ class _Model:
         self, relaxed: NDArray[np.float64], demanded: IntArray, first_slack: int, kept: NDArray[np.bool_]
     ) -> NDArray[np.float64]:
         """A feasible integer point from the LP relaxation: round agent counts down, add agents
-        greedily (cheapest per short interval covered, breaks ignored) until nothing is short,
-        spread each count's breaks over its slots by largest remainder; slack takes what is left."""
+        greedily (cheapest per short interval covered) until the on-duty agents cover the
+        requirement, place each agent's break where the most agents are spare, and repeat with a
+        higher target where breaks left intervals short; slack takes what is left."""
         x = np.zeros(self.n_cols)
         derived = set(self.members) | {c for _, cols in self.break_groups for c in cols}
         primary = np.array([c for c in range(first_slack) if c not in derived and kept[c]], dtype=np.int64)
         x[primary] = np.floor(relaxed[primary] + 1e-6)
-        on_duty = self.cover_matrix()[:, :first_slack].maximum(0).tocsc()
+        net = self.cover_matrix()[:, :first_slack]
+        on_duty = net.maximum(0).tocsc()
         if self.members:  # a pattern column is on duty wherever its daily count columns are
             link = sparse.lil_matrix((first_slack, first_slack))
             for y, cols in self.members.items():
@@ -390,26 +394,36 @@ class _Model:
             on_duty = (on_duty @ link.tocsc()).tocsc()
         on_duty = on_duty[:, primary]
         cost = np.asarray(self.costs)[primary]
-        short = np.maximum(self.req - on_duty @ x[primary], 0)
-        while short.any():
-            gain = on_duty.T @ (short > 0)
-            best = int(np.argmin(np.where(gain > 0, cost / np.maximum(gain, 1), np.inf)))
-            if gain[best] == 0:
+        target = self.req.astype(float)
+        for _ in range(_START_ROUNDS):
+            short = np.maximum(target - on_duty @ x[primary], 0)
+            while short.any():
+                gain = on_duty.T @ (short > 0)
+                best = int(np.argmin(np.where(gain > 0, cost / np.maximum(gain, 1), np.inf)))
+                if gain[best] == 0:
+                    break
+                x[primary[best]] += 1
+                short = np.maximum(short - on_duty[:, best].toarray().ravel(), 0)
+            for y, cols in self.members.items():
+                x[y] = x[cols].sum()
+            self._place_breaks(x, on_duty @ x[primary] - self.req)
+            missing = np.maximum(self.req - net @ x[:first_slack], 0)
+            if not missing.any():
                 break
-            x[primary[best]] += 1
-            short = np.maximum(short - on_duty[:, best].toarray().ravel(), 0)
-        for y, cols in self.members.items():
-            x[y] = x[cols].sum()
-        for owner, cols in self.break_groups:
-            share = np.maximum(relaxed[cols], 0) + 1e-9
-            exact = x[owner] * share / share.sum()
-            counts = np.floor(exact)
-            order = np.argsort(counts - exact)[: int(x[owner] - counts.sum())]
-            counts[order] += 1
-            x[cols] = counts
-        coverage = self.cover_matrix()[:, :first_slack] @ x[:first_slack]
+            target += missing
+        coverage = net @ x[:first_slack]
         x[first_slack : first_slack + demanded.size] = np.maximum(self.req[demanded] - coverage[demanded], 0)
         return x
+
+    def _place_breaks(self, x: NDArray[np.float64], spare: NDArray[np.float64]) -> None:
+        """Give each agent's break the allowed slot with the most spare agents, one agent at a time."""
+        spare = spare.astype(float).copy()
+        for owner, cols in self.break_groups:
+            x[cols] = 0
+            for _ in range(int(x[owner])):
+                best = max(cols, key=lambda c: spare[self.cover[c][0]].min())
+                x[best] += 1
+                spare[self.cover[best][0]] -= 1
 
     def solve(self, demanded: IntArray, time_limit_s: float, mip_rel_gap: float, first_slack: int) -> MilpSolution:
         cover = self.cover_matrix()[demanded]
@@ -438,8 +452,9 @@ class _Model:
             mip_rel_gap=mip_rel_gap,
             start=start,
         )
-        # the full relaxation bounds every restricted solution from below
-        gap = max(sol.mip_gap, (sol.objective - relaxed.objective) / max(abs(sol.objective), 1e-9))
+        # the full relaxation bounds every solution from below; HiGHS's bound only when nothing was left out
+        lp_gap = max(sol.objective - relaxed.objective, 0.0) / max(abs(sol.objective), 1e-9)
+        gap = min(sol.mip_gap, lp_gap) if kept.all() else lp_gap
         status = sol.status if kept.all() or gap <= mip_rel_gap else "restricted"
         return MilpSolution(sol.values, sol.objective, status, gap, time.perf_counter() - began)
 
