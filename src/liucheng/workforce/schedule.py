@@ -50,7 +50,7 @@ IntArray = NDArray[np.int64]
 #: Above this many days-off pattern columns the integer model keeps only the best priced ones.
 _KEEP_PATTERNS = 50
 #: Rounds of the start heuristic that raise the target where breaks left intervals short.
-_START_ROUNDS = 10
+_START_ROUNDS = 40
 
 
 class ScheduleInfeasibleError(ValidationError):
