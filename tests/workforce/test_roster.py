@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.roster import Agent, Slot, assign_roster, slots_from_schedule
+from liucheng.workforce.roster import Agent, Slot, assign_roster, roster_for_requirement, slots_from_schedule
 from liucheng.workforce.schedule import WeeklyRules, schedule_shifts
 from liucheng.workforce.shifts import DAYS, ShiftType
 
@@ -145,3 +145,26 @@ def test_rest_rule_leaves_a_slot_open_and_names_the_blocking_shift() -> None:
 def test_bad_roster_input_names_the_problem(slots: list[Slot], agents: list[Agent], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         assign_roster(slots, SHIFTS, agents)
+
+
+def test_rostering_straight_from_a_requirement_covers_it_within_the_rules() -> None:
+    req = np.zeros(7 * 24, dtype=int)
+    for d in range(7):
+        req[d * 24 + 6 : d * 24 + 22] = 2
+    agents = [Agent(f"a{i}", max_consecutive_days=4, preferred_shifts={"late": 1.0} if i % 2 else {}) for i in range(9)]
+    direct = roster_for_requirement(req, SHIFTS, agents, interval_min=60)
+    assert not direct.under.any()
+    coverage = np.zeros_like(req)
+    for x in direct.roster.assignments:
+        first = DAYS.index(x.day) * 24 + _start(x.shift, "mon") // 60
+        coverage[np.arange(first, first + 8) % coverage.size] += 1
+    assert np.array_equal(coverage, direct.coverage) and np.all(coverage >= req)
+    for name in {a.name for a in agents}:
+        mine = [x for x in direct.roster.assignments if x.agent == name]
+        assert len(mine) <= 5 and _longest_run({x.day for x in mine}) <= 4
+        assert _rest_ok([_start(x.shift, x.day) for x in mine], 11)
+    # named agents cannot beat the cheapest covering, which ignores who works
+    fewest = sum(c.agents for c in schedule_shifts(req, SHIFTS, interval_min=60).counts)
+    assert len(direct.roster.assignments) >= fewest == 28
+    short = roster_for_requirement(req, SHIFTS, agents[:3], interval_min=60)
+    assert short.under.sum() > 0 and len(short.roster.assignments) <= 15

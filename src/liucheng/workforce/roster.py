@@ -20,11 +20,12 @@ from itertools import combinations
 
 import msgspec
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.schedule import ScheduleResult, solve_milp
-from liucheng.workforce.shifts import DAYS, MINUTES_PER_DAY, ShiftType, check_shifts
+from liucheng.workforce.schedule import MilpSolution, ScheduleResult, check_requirement, solve_milp
+from liucheng.workforce.shifts import DAYS, MINUTES_PER_DAY, ShiftType, check_shifts, shift_mask
 
 WEEK_MIN = 7 * MINUTES_PER_DAY
 
@@ -165,37 +166,29 @@ def _too_close(a: tuple[int, int], b: tuple[int, int], rest_min: float) -> bool:
     return overlap or min(gap_ab, gap_ba) < rest_min
 
 
-def assign_roster(
-    slots: list[Slot] | tuple[Slot, ...],
-    shifts: list[ShiftType] | tuple[ShiftType, ...],
-    agents: list[Agent] | tuple[Agent, ...],
-    *,
-    time_limit_s: float = 60.0,
-) -> Roster:
-    """Assign ``agents`` to ``slots`` maximising preferences under the working-time rules."""
-    by_name = {s.name: s for s in check_shifts(shifts)}
-    slots, agents = tuple(slots), tuple(agents)
-    _check(slots, by_name, agents)
-    pairs = [
+def _pairs(slots: tuple[Slot, ...], by_name: dict[str, ShiftType], agents: tuple[Agent, ...]) -> list[tuple[int, int]]:
+    """(agent, slot) pairs the agent may work at all."""
+    return [
         (a, k)
         for a, agent in enumerate(agents)
         for k, slot in enumerate(slots)
         if slot.agents and _why_not(agent, slot, by_name[slot.shift]) is None
     ]
-    n_z = len(pairs)
-    weights = [
-        abs(w) for agent in agents for w in (*agent.preferred_shifts.values(), *agent.preferred_days_off.values())
-    ]
-    penalty = 1.0 + sum(weights)
-    cost = [
+
+
+def _preference_cost(pairs: list[tuple[int, int]], slots: tuple[Slot, ...], agents: tuple[Agent, ...]) -> list[float]:
+    """Minus the preference weight each assignment earns (preferred shift worked, day off lost)."""
+    return [
         -agents[a].preferred_shifts.get(slots[k].shift, 0.0) + agents[a].preferred_days_off.get(slots[k].day, 0.0)
         for a, k in pairs
-    ] + [penalty] * len(slots)
+    ]
+
+
+def _agent_rows(
+    pairs: list[tuple[int, int]], slots: tuple[Slot, ...], by_name: dict[str, ShiftType], agents: tuple[Agent, ...]
+) -> list[tuple[dict[int, float], float, float]]:
+    """Working-time rows of every agent: shifts a week and a day, runs of days, rest between shifts."""
     rows: list[tuple[dict[int, float], float, float]] = []
-    for k, slot in enumerate(slots):
-        row = {j: 1.0 for j, (_, kk) in enumerate(pairs) if kk == k}
-        row[n_z + k] = 1.0
-        rows.append((row, slot.agents, slot.agents))
     for a, agent in enumerate(agents):
         mine = [(j, slots[k]) for j, (aa, k) in enumerate(pairs) if aa == a]
         if not mine:
@@ -212,25 +205,119 @@ def assign_roster(
         for (i, si), (j, sj) in combinations(mine, 2):
             if si.day != sj.day and _too_close(spans[i], spans[j], agent.min_rest_h * 60):
                 rows.append(({i: 1.0, j: 1.0}, 0.0, 1.0))
+    return rows
+
+
+def _solve(
+    cost: list[float], rows: list[tuple[dict[int, float], float, float]], upper: list[float], n_int: int, limit: float
+) -> MilpSolution:
     entries = [(r, c, w) for r, (row, _, _) in enumerate(rows) for c, w in row.items()]
     r_idx, c_idx, vals = (np.array(v) for v in zip(*entries, strict=True))
-    matrix = sparse.csc_matrix((vals, (r_idx, c_idx)), shape=(len(rows), n_z + len(slots)))
-    upper = [1.0] * n_z + [float(s.agents) for s in slots]
-    sol = solve_milp(
-        cost,
-        matrix,
-        [lo for _, lo, _ in rows],
-        [hi for _, _, hi in rows],
-        upper=upper,
-        integer=np.array([True] * n_z + [False] * len(slots)),
-        time_limit_s=time_limit_s,
-    )
+    matrix = sparse.csc_matrix((vals, (r_idx, c_idx)), shape=(len(rows), len(cost)))
+    integer = np.arange(len(cost)) < n_int
+    lower, higher = [lo for _, lo, _ in rows], [hi for _, _, hi in rows]
+    return solve_milp(cost, matrix, lower, higher, upper=upper, integer=integer, time_limit_s=limit)
+
+
+def assign_roster(
+    slots: list[Slot] | tuple[Slot, ...],
+    shifts: list[ShiftType] | tuple[ShiftType, ...],
+    agents: list[Agent] | tuple[Agent, ...],
+    *,
+    time_limit_s: float = 60.0,
+) -> Roster:
+    """Assign ``agents`` to ``slots`` maximising preferences under the working-time rules."""
+    by_name = {s.name: s for s in check_shifts(shifts)}
+    slots, agents = tuple(slots), tuple(agents)
+    _check(slots, by_name, agents)
+    if not slots or not agents:
+        raise ValidationError("a roster needs at least one slot and one agent")
+    pairs = _pairs(slots, by_name, agents)
+    n_z = len(pairs)
+    weights = [
+        abs(w) for agent in agents for w in (*agent.preferred_shifts.values(), *agent.preferred_days_off.values())
+    ]
+    penalty = 1.0 + sum(weights)
+    cost = _preference_cost(pairs, slots, agents) + [penalty] * len(slots)
+    rows: list[tuple[dict[int, float], float, float]] = []
+    for k, slot in enumerate(slots):
+        row = {j: 1.0 for j, (_, kk) in enumerate(pairs) if kk == k}
+        row[n_z + k] = 1.0
+        rows.append((row, slot.agents, slot.agents))
+    rows += _agent_rows(pairs, slots, by_name, agents)
+    sol = _solve(cost, rows, [1.0] * n_z + [float(s.agents) for s in slots], n_z, time_limit_s)
     z = np.rint(sol.values[:n_z]).astype(bool)
     chosen = [pairs[j] for j in np.flatnonzero(z)]
     assignments = tuple(Assignment(agents[a].name, slots[k].shift, slots[k].day, slots[k].skill) for a, k in chosen)
     unfilled = _unfilled(slots, by_name, agents, assignments, np.rint(sol.values[n_z:]).astype(int))
     score = -float(np.dot(np.asarray(cost[:n_z]), z))
     return Roster(assignments, unfilled, score, sol.status, sol.mip_gap, sol.solve_s)
+
+
+def roster_for_requirement(
+    requirement: ArrayLike,
+    shifts: list[ShiftType] | tuple[ShiftType, ...],
+    agents: list[Agent] | tuple[Agent, ...],
+    *,
+    interval_min: int,
+    skill: str | None = None,
+    time_limit_s: float = 60.0,
+) -> DirectRoster:
+    """Roster named agents straight onto a weekly requirement, without a covering first.
+
+    Every shift type on every allowed day is a slot any eligible agent may take. The objective
+    is shift cost minus preference weights (same units) plus a penalty per agent-interval short
+    that exceeds any one agent-week. Breaks are not placed in this mode.
+    """
+    by_name = {s.name: s for s in check_shifts(shifts)}
+    agents = tuple(agents)
+    req, n_days = check_requirement(requirement, interval_min)
+    if n_days != 7:
+        raise ValidationError("rostering needs a weekly requirement", where="requirement")
+    slots = tuple(Slot(s.name, d, len(agents), skill) for s in by_name.values() for d in s.days)
+    _check(slots, by_name, agents)
+    if not agents:
+        raise ValidationError("a roster needs at least one agent")
+    pairs = _pairs(slots, by_name, agents)
+    n_z = len(pairs)
+    demanded = np.flatnonzero(req > 0)
+    weeks = [by_name[s].unit_cost * 7 for s in by_name]
+    weights = [abs(w) for a in agents for w in (*a.preferred_shifts.values(), *a.preferred_days_off.values())]
+    penalty = 1.0 + max(weeks) + sum(weights)
+    cost = [
+        by_name[slots[k].shift].unit_cost + c
+        for (_, k), c in zip(pairs, _preference_cost(pairs, slots, agents), strict=True)
+    ]
+    cost += [penalty] * demanded.size
+    masks = [shift_mask(by_name[s.shift], DAYS.index(s.day), interval_min=interval_min, n_days=7) for s in slots]
+    rows = [
+        ({**{j: 1.0 for j, (_, k) in enumerate(pairs) if masks[k][t]}, n_z + i: 1.0}, float(req[t]), np.inf)
+        for i, t in enumerate(demanded)
+    ]
+    rows += _agent_rows(pairs, slots, by_name, agents)
+    sol = _solve(cost, rows, [1.0] * n_z + [np.inf] * demanded.size, n_z, time_limit_s)
+    z = np.rint(sol.values[:n_z]).astype(bool)
+    chosen = [pairs[j] for j in np.flatnonzero(z)]
+    coverage = np.zeros(req.size, dtype=np.int64)
+    for _, k in chosen:
+        coverage += masks[k]
+    assignments = tuple(Assignment(agents[a].name, slots[k].shift, slots[k].day, skill) for a, k in chosen)
+    score = -float(sum(_preference_cost(chosen, slots, agents)))
+    roster = Roster(assignments, (), score, sol.status, sol.mip_gap, sol.solve_s)
+    return DirectRoster(roster, req, coverage)
+
+
+@dataclass(frozen=True)
+class DirectRoster:
+    """A roster made straight from a requirement, with the coverage it gives."""
+
+    roster: Roster
+    requirement: np.ndarray
+    coverage: np.ndarray
+
+    @property
+    def under(self) -> np.ndarray:
+        return np.maximum(self.requirement - self.coverage, 0)
 
 
 def _unfilled(

@@ -233,7 +233,8 @@ def day_patterns(rules: WeeklyRules) -> list[tuple[int, ...]]:
     return out
 
 
-def _check_requirement(requirement: ArrayLike, interval_min: int) -> tuple[IntArray, int]:
+def check_requirement(requirement: ArrayLike, interval_min: int) -> tuple[IntArray, int]:
+    """The requirement as whole agents (fractions round up) and its horizon in days, or a ValidationError."""
     req = np.asarray(requirement, dtype=float)
     if req.ndim != 1 or not np.all(np.isfinite(req)):
         raise ValidationError("requirement must be a one-dimensional array of finite numbers")
@@ -264,7 +265,7 @@ def schedule_shifts(
 
     ``max_agents`` caps agents in patterns (weekly) or shifts started per day (daily counts).
     """
-    req, n_days = _check_requirement(requirement, interval_min)
+    req, n_days = check_requirement(requirement, interval_min)
     shifts = check_shifts(shifts)
     is_open = np.ones(req.size, dtype=bool) if open_mask is None else np.asarray(open_mask, dtype=bool)
     if is_open.shape != req.shape:
