@@ -183,3 +183,19 @@ def test_shift_files_in_toml_and_json(tmp_path) -> None:
     js.write_text(json.dumps({"shift": [{"name": "late", "start": "14:00", "length_min": 480, "colour": "red"}]}))
     with pytest.raises(ValidationError, match=r"shifts\.json.*colour"):
         load_shifts(js)
+
+
+def test_large_days_off_model_covers_and_costs_no_less_than_daily_counts() -> None:
+    """504 pattern columns: the integer phase keeps a priced subset; the result must still cover,
+    give every agent exactly 5 days and cost at least the daily-count optimum (a relaxation)."""
+    hours = (np.arange(24) + 0.5)[None, :]
+    factors = np.array([1.0, 1.0, 0.9, 0.9, 0.8, 0.5, 0.4])[:, None]
+    req = np.ceil(factors * (2 + 10 * np.exp(-(((hours - 11) / 4) ** 2)))).astype(int).ravel()
+    shifts = [ShiftType(name=f"h{h}", start=f"{h:02d}:00", length_min=480, cost=8) for h in range(24)]
+    daily = schedule_shifts(req, shifts, interval_min=60)
+    weekly = schedule_shifts(req, shifts, interval_min=60, weekly=WeeklyRules(days_per_week=5), time_limit_s=20)
+    assert weekly.status in ("optimal", "restricted", "time_limit")
+    assert np.all(weekly.coverage >= req)
+    assert weekly.cost >= daily.cost - 1e-6
+    assert sum(c.agents for c in weekly.counts) == 5 * weekly.agents
+    assert 0 <= weekly.mip_gap < 0.2
