@@ -199,3 +199,19 @@ def test_large_days_off_model_covers_and_costs_no_less_than_daily_counts() -> No
     assert weekly.cost >= daily.cost - 1e-6
     assert sum(c.agents for c in weekly.counts) == 5 * weekly.agents
     assert 0 <= weekly.mip_gap < 0.2
+
+
+def test_part_time_shifts_get_their_own_days_and_skip_the_minimum_hours() -> None:
+    full = ShiftType(name="full", start="09:00", length_min=480, cost=8)
+    part = ShiftType(name="part", start="12:00", length_min=240, cost=3, part_time=True)
+    req = _week(24)
+    for d in range(7):
+        req[d * 24 + 9 : d * 24 + 17] = 3
+        req[d * 24 + 12 : d * 24 + 16] = 4
+    rules = WeeklyRules(days_per_week=5, min_weekly_hours=30, part_time_days_per_week=3)
+    result = schedule_shifts(req, [full, part], interval_min=60, weekly=rules)
+    assert {len(p.days) for p in result.patterns if p.shift == "part"} == {3}
+    assert {len(p.days) for p in result.patterns if p.shift == "full"} == {5}
+    assert np.all(result.coverage >= req)
+    # 12 hours a week is under the 30-hour minimum, which binds full-time agents only
+    assert any(p.shift == "part" for p in result.patterns)

@@ -62,12 +62,15 @@ class ScheduleInfeasibleError(ValidationError):
 @dataclass(frozen=True)
 class WeeklyRules:
     """Rules that need agents, not counts: each agent works ``days_per_week`` days of the week with
-    at most ``max_consecutive_days`` in a row (cyclically) and paid hours within the bounds."""
+    at most ``max_consecutive_days`` in a row (cyclically) and paid hours within the bounds.
+    Agents on part-time shift types work ``part_time_days_per_week`` days (default: the same) and
+    are exempt from ``min_weekly_hours``."""
 
     days_per_week: int = 5
     max_consecutive_days: int | None = None
     min_weekly_hours: float | None = None
     max_weekly_hours: float | None = None
+    part_time_days_per_week: int | None = None
 
 
 @dataclass(frozen=True)
@@ -467,10 +470,13 @@ def _add_patterns(model: _Model, shifts: tuple[ShiftType, ...], instances: list,
     lo = rules.min_weekly_hours if rules.min_weekly_hours is not None else 0.0
     hi = rules.max_weekly_hours if rules.max_weekly_hours is not None else np.inf
     members: dict[tuple[int, int], list[int]] = {}
-    for pattern in day_patterns(rules):
-        for s, shift in enumerate(shifts):
+    part_days = rules.part_time_days_per_week or rules.days_per_week
+    part_rules = WeeklyRules(days_per_week=part_days, max_consecutive_days=rules.max_consecutive_days)
+    for s, shift in enumerate(shifts):
+        for pattern in day_patterns(part_rules if shift.part_time else rules):
             hours = shift.paid_min / 60 * len(pattern)
-            if not lo - 1e-9 <= hours <= hi + 1e-9 or any((s, d) not in masks for d in pattern):
+            low = 0.0 if shift.part_time else lo
+            if not low - 1e-9 <= hours <= hi + 1e-9 or any((s, d) not in masks for d in pattern):
                 continue
             col = model.add(shift.unit_cost * len(pattern), np.array([], dtype=np.int64))
             model.patterns.append((col, s, pattern))
