@@ -293,7 +293,9 @@ def coverage_of(counts: list[tuple[str, int, int]], shifts: list[ShiftType]) -> 
     return coverage
 
 
-def _ours(req: np.ndarray, shifts: list[ShiftType], time_limit_s: float, weekly: WeeklyRules | None = None) -> dict:
+def _ours_schedule(
+    req: np.ndarray, shifts: list[ShiftType], time_limit_s: float, weekly: WeeklyRules | None = None
+) -> dict:
     """Our covering, timed from the shift types to the result (model building included)."""
     began = time.perf_counter()
     result = schedule_shifts(req, shifts, interval_min=15, weekly=weekly, time_limit_s=time_limit_s)
@@ -353,9 +355,11 @@ def scheduling_part(time_limit_s: float) -> None:
             "shifts_worked": int(sum(r[2] for r in rows)),
             "covers": bool(np.all(their_cover >= req)),
         },
-        "liucheng_same_problem": _ours(req, truncated, time_limit_s),
-        "liucheng_weekly_rules": _ours(req, shift_types(truncate=False), time_limit_s, weekly),
-        "liucheng_weekly_rules_lunch": _ours(req, shift_types(truncate=False, lunch=True), time_limit_s, weekly),
+        "liucheng_same_problem": _ours_schedule(req, truncated, time_limit_s),
+        "liucheng_weekly_rules": _ours_schedule(req, shift_types(truncate=False), time_limit_s, weekly),
+        "liucheng_weekly_rules_lunch": _ours_schedule(
+            req, shift_types(truncate=False, lunch=True), time_limit_s, weekly
+        ),
     }
     SCHEDULING_RESULTS.parent.mkdir(exist_ok=True)
     SCHEDULING_RESULTS.write_text(json.dumps(result, indent=2))

@@ -215,3 +215,11 @@ def test_part_time_shifts_get_their_own_days_and_skip_the_minimum_hours() -> Non
     assert np.all(result.coverage >= req)
     # 12 hours a week is under the 30-hour minimum, which binds full-time agents only
     assert any(p.shift == "part" for p in result.patterns)
+
+
+def test_bad_options_are_named() -> None:
+    shift = ShiftType(name="d", start="09:00", length_min=60)
+    with pytest.raises(ValidationError, match="schedule options: max_understaffing is -1"):
+        schedule_shifts([1] * 24, [shift], interval_min=60, max_understaffing=-1)
+    with pytest.raises(ValidationError, match="understaffing_penalty is 0"):
+        schedule_shifts([1] * 24, [shift], interval_min=60, understaffing_penalty=0)

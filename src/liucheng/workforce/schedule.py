@@ -270,6 +270,14 @@ def schedule_shifts(
     """
     req, n_days = check_requirement(requirement, interval_min)
     shifts = check_shifts(shifts)
+    for name, value, low in (
+        ("max_agents", max_agents, 0),
+        ("max_understaffing", max_understaffing, 0),
+        ("understaffing_penalty", understaffing_penalty, 1e-12),
+        ("time_limit_s", time_limit_s, 1e-3),
+    ):
+        if value is not None and not value >= low:
+            raise ValidationError(f"{name} is {value}; it must be at least {low:g}", where="schedule options")
     is_open = np.ones(req.size, dtype=bool) if open_mask is None else np.asarray(open_mask, dtype=bool)
     if is_open.shape != req.shape:
         raise ValidationError(f"open_mask has {is_open.size} values, the requirement {req.size}")
