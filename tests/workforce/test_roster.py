@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.roster import Agent, Slot, assign_roster, roster_for_requirement, slots_from_schedule
+from liucheng.workforce.roster import (
+    Agent,
+    Slot,
+    assign_roster,
+    load_agents,
+    roster_for_requirement,
+    slots_from_schedule,
+)
 from liucheng.workforce.schedule import WeeklyRules, schedule_shifts
 from liucheng.workforce.shifts import DAYS, ShiftType
 
@@ -168,3 +175,18 @@ def test_rostering_straight_from_a_requirement_covers_it_within_the_rules() -> N
     assert len(direct.roster.assignments) >= fewest == 28
     short = roster_for_requirement(req, SHIFTS, agents[:3], interval_min=60)
     assert short.under.sum() > 0 and len(short.roster.assignments) <= 15
+
+
+def test_agents_load_from_toml_and_bad_fields_are_named(tmp_path) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[[agent]]\nname = "ann"\nskills = ["cantonese"]\nleave = ["wed"]\n'
+        '[agent.available]\nmon = ["06:00", "22:00"]\n[agent.preferred_shifts]\nearly = 2.0\n'
+    )
+    (ann,) = load_agents(path)
+    assert ann.available == {"mon": ("06:00", "22:00")} and ann.preferred_shifts == {"early": 2.0}
+    roster = assign_roster([Slot("early", "mon", 1, "cantonese")], SHIFTS, [ann])
+    assert [x.agent for x in roster.assignments] == ["ann"]
+    path.write_text('[[agent]]\nname = "bo"\nmax_shifts = 3\n')
+    with pytest.raises(ValidationError, match=r"agents\.toml.*max_shifts"):
+        load_agents(path)

@@ -15,8 +15,11 @@ busy and why each other agent could not take it (leave, skill, availability, res
 
 from __future__ import annotations
 
+import json
+import tomllib
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 import msgspec
 import numpy as np
@@ -44,6 +47,21 @@ class Agent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_shifts_per_week: int = 5
     max_consecutive_days: int = 5
     min_rest_h: float = 11.0
+
+
+class _AgentFile(msgspec.Struct, forbid_unknown_fields=True):
+    agent: list[Agent]
+
+
+def load_agents(path: str | Path) -> tuple[Agent, ...]:
+    """Read agents from a ``.json`` or ``.toml`` file holding a list ``agent`` of tables."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+        return tuple(msgspec.convert(data, _AgentFile).agent)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        raise ValidationError(str(exc), where=str(path), hint="expected a list 'agent' of agent tables") from exc
 
 
 @dataclass(frozen=True)
