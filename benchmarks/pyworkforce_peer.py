@@ -1,6 +1,7 @@
 """Runs inside the pyworkforce venv (Python 3.12): reads a job as JSON on stdin, prints JSON results.
 
-It imports nothing from liucheng. pyworkforce works in minutes; the job gives minutes too.
+It imports nothing from liucheng. pyworkforce works in minutes; the job gives minutes too. A job
+has an Erlang part (``intervals``), a shift-scheduling part (``scheduling``), or both.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 import time
 
 from pyworkforce.queuing import ErlangA, ErlangC
+from pyworkforce.scheduling import MinRequiredResources
 
 
 def _timed(fn, repeats):
@@ -21,8 +23,32 @@ def _timed(fn, repeats):
     return seconds, result
 
 
-def main() -> None:
-    job = json.load(sys.stdin)
+def scheduling(job):
+    """``MinRequiredResources`` (CP-SAT) on the job's days x periods requirement and shift coverage."""
+    start = time.perf_counter()
+    model = MinRequiredResources(
+        num_days=job["num_days"],
+        periods=job["periods"],
+        shifts_coverage=job["shifts_coverage"],
+        required_resources=job["required_resources"],
+        max_period_concurrency=job["max_period_concurrency"],
+        max_shift_concurrency=job["max_shift_concurrency"],
+        cost_dict=job["cost_dict"],
+        max_search_time=job["max_search_time"],
+        num_search_workers=job["num_search_workers"],
+    )
+    solution = model.solve()
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "status": solution["status"],
+        "cost": solution["cost"],
+        "resources_shifts": solution["resources_shifts"],
+        "best_bound": model.solver.BestObjectiveBound(),
+    }
+
+
+def erlang(job):
     rows, sl, asa, repeats = job["intervals"], job["service_level"], job["asa_min"], job["repeats"]
 
     def erlang_c():
@@ -64,17 +90,23 @@ def main() -> None:
                 "waiting_probability": model.waiting_probability(positions),
             }
         )
-    json.dump(
-        {
-            "erlang_c_seconds": c_seconds,
-            "erlang_c_positions": c_positions,
-            "erlang_a_seconds": a_seconds,
-            "erlang_a_positions": a_positions,
-            "checks": checks,
-            "python": sys.version.split()[0],
-        },
-        sys.stdout,
-    )
+    return {
+        "erlang_c_seconds": c_seconds,
+        "erlang_c_positions": c_positions,
+        "erlang_a_seconds": a_seconds,
+        "erlang_a_positions": a_positions,
+        "checks": checks,
+    }
+
+
+def main() -> None:
+    job = json.load(sys.stdin)
+    out = {"python": sys.version.split()[0]}
+    if "intervals" in job:
+        out.update(erlang(job))
+    if "scheduling" in job:
+        out["scheduling"] = scheduling(job["scheduling"])
+    json.dump(out, sys.stdout)
 
 
 if __name__ == "__main__":
