@@ -184,3 +184,40 @@ def test_forecast_of_a_log_without_events_is_bad_input(tmp_path: Path) -> None:
     path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0"></log>\n')
     result = staff("forecast", path, expect=2)
     assert str(path) in result.stderr and "column" in result.stderr
+
+
+PUBLISHED_DAY = [6, 6, 6, 6, 6, 8, 9, 12, 18, 22, 25, 21, 21, 20, 18, 21, 21, 24, 24, 18, 18, 18, 12, 8]
+
+
+def test_plan_covers_the_published_day_with_55_shifts_and_draws_it(tmp_path: Path) -> None:
+    """The published LP example (references/erlang.md): 8-hour shifts at any hour, wrapping midnight: 55."""
+    shifts = tmp_path / "shifts.toml"
+    shifts.write_text("".join(f'[[shift]]\nname = "s{h:02d}"\nstart = "{h:02d}:00"\nlength_min = 480\ncost = 1\n\n'
+                              for h in range(24)), encoding="utf-8")
+    demand = tmp_path / "demand.csv"
+    demand.write_text("timestamp,agents\n" + "".join(f"2026-03-02T{h:02d}:00:00+08:00,{n}\n"
+                                                    for h, n in enumerate(PUBLISHED_DAY)), encoding="utf-8")
+    chart = tmp_path / "coverage.svg"
+    result = CliRunner().invoke(app, ["staff", "plan", str(demand), "--shifts", str(shifts), "--chart", str(chart),
+                                      "-F", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["cost"] == pytest.approx(55) and sum(c["agents"] for c in data["counts"]) == 55
+    assert data["understaffed"] == [] and data["mip_gap"] <= 1e-4
+    assert chart.read_text(encoding="utf-8").startswith("<svg")
+    # Too few agents: the plan says where it falls short instead of failing.
+    short = CliRunner().invoke(app, ["staff", "plan", str(demand), "--shifts", str(shifts), "--max-agents", "20",
+                                     "-F", "json"], catch_exceptions=False)
+    assert short.exit_code == 0, short.stderr
+    assert json.loads(short.stdout)["understaffed"]
+
+
+def test_plan_refuses_demand_that_does_not_start_at_midnight(tmp_path: Path) -> None:
+    shifts = tmp_path / "shifts.toml"
+    shifts.write_text('[[shift]]\nname = "day"\nstart = "08:00"\nlength_min = 480\n', encoding="utf-8")
+    demand = tmp_path / "demand.csv"
+    demand.write_text("timestamp,agents\n2026-03-02T08:00:00+08:00,3\n2026-03-02T09:00:00+08:00,3\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(app, ["staff", "plan", str(demand), "--shifts", str(shifts), "-F", "json"])
+    assert result.exit_code == 2
+    assert "midnight" in json.loads(result.stderr)["message"]

@@ -52,6 +52,7 @@ EXPECTED = {
     "staff forecast",
     "staff requirement",
     "staff adherence",
+    "staff plan",
 }
 GROUPS = {"liucheng", "db", "process", "case", "task", "events", "config", "log", "mine", "staff"}
 

@@ -393,3 +393,96 @@ def adherence_command(
               [(r["agent"], r["day"], r["leave_type"], duration(r["scheduled_s"])) for r in leave]),
     ])
 
+
+
+def _read_demand_csv(path: Path, column: str | None) -> tuple[list[datetime], np.ndarray, str]:
+    """Agents needed per interval: ``positions`` (after shrinkage) or ``agents`` of ``staff requirement -F csv``,
+    or any ``timestamp,<number>`` file."""
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    names = reader.fieldnames or []
+    if "timestamp" not in names:
+        raise ValidationError("no 'timestamp' column", where=f"{path}:1",
+                              hint="give timestamp,agents per interval, e.g. staff requirement -F csv")
+    chosen = column or next((c for c in ("positions", "agents", "requirement") if c in names), None)
+    if chosen is None or chosen not in names:
+        raise ValidationError(f"no column {column or 'positions / agents'!r} (columns: {', '.join(names)})",
+                              where=f"{path}:1", hint="name the requirement column with --column")
+    stamps, values = [], []
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        try:
+            stamp, value = datetime.fromisoformat(row["timestamp"]), float(row[chosen] or "nan")
+        except ValueError:
+            raise ValidationError(f"bad row {row!r}", where=where, hint=f"timestamp as ISO 8601, {chosen} a number") \
+                from None
+        if stamp.tzinfo is None:
+            raise ValidationError(f"{row['timestamp']!r} has no time zone", where=f"{where} [timestamp]",
+                                  hint="add the offset, e.g. +08:00")
+        if not value >= 0:
+            raise ValidationError(f"{row[chosen]!r} is not a number of agents >= 0", where=f"{where} [{chosen}]")
+        stamps.append(stamp)
+        values.append(value)
+    if not stamps:
+        raise ValidationError("no intervals", where=str(path), hint="one row per interval of a day or a week")
+    if stamps[0].time() != datetime.min.time():
+        raise ValidationError(f"the first interval starts at {stamps[0]:%H:%M}, not at midnight", where=f"{path}:2",
+                              hint="give whole days (a week starts on Monday 00:00)")
+    return stamps, np.asarray(values), chosen
+
+
+@app.command("plan")
+@_staff_errors
+def plan_command(
+    demand_csv: Annotated[Path, typer.Argument(help="Agents needed per interval (staff requirement -F csv, or "
+                                               "timestamp,agents), a whole day or a week from Monday 00:00.",
+                                               exists=True, dir_okay=False, readable=True)],
+    shifts: Annotated[Path, typer.Option("--shifts", help="Shift types (TOML or JSON, see docs/scheduling.md).",
+                                         exists=True, dir_okay=False, readable=True)],
+    column: Annotated[str | None, typer.Option("--column", help="The requirement column (default: positions, "
+                                               "else agents).")] = None,
+    days_per_week: Annotated[int | None, typer.Option("--days-per-week", min=1, max=7, help="Weekly rules: each "
+                                                      "agent works this many days (a week of demand).")] = None,
+    max_consecutive: Annotated[int | None, typer.Option("--max-consecutive", min=1, max=7,
+                                                        help="Weekly rules: at most this many days in a row.")] = None,
+    min_hours: Annotated[float | None, typer.Option("--min-hours", help="Weekly rules: least paid hours.")] = None,
+    max_hours: Annotated[float | None, typer.Option("--max-hours", help="Weekly rules: most paid hours.")] = None,
+    max_agents: Annotated[int | None, typer.Option("--max-agents", min=0, help="Agents available; beyond them "
+                                                   "the plan reports where it falls short.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds the solver may take.")] = 60.0,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write requirement vs coverage as SVG.",
+                                               dir_okay=False)] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Chart language: en or zh.")] = "en",
+    fmt: FmtOption = OutFormat.TABLE,
+) -> None:
+    """Cover the requirement with shifts at least cost (MILP, HiGHS): agents per shift and day, the gap, shortfalls."""
+    from liucheng.workforce.coverage_chart import render_coverage_svg
+    from liucheng.workforce.schedule import WeeklyRules, schedule_shifts
+    from liucheng.workforce.shifts import load_shifts
+
+    stamps, demand, chosen = _read_demand_csv(demand_csv, column)
+    interval = _spacing_min(stamps, None if len(stamps) > 1 else 60, demand_csv)
+    weekly = None
+    if any(v is not None for v in (days_per_week, max_consecutive, min_hours, max_hours)):
+        weekly = WeeklyRules(days_per_week=days_per_week or 5, max_consecutive_days=max_consecutive,
+                             min_weekly_hours=min_hours, max_weekly_hours=max_hours)
+    result = schedule_shifts(demand, load_shifts(shifts), interval_min=interval, weekly=weekly, max_agents=max_agents,
+                             time_limit_s=time_limit)
+    if chart is not None:
+        chart.write_text(render_coverage_svg(result.requirement, result.coverage, interval_min=interval,
+                                             title=f"{demand_csv.name}: {chosen}",
+                                             lang="zh" if lang == "zh" else "en"), encoding="utf-8")
+    rows = [{"shift": c.shift, "day": c.day, "agents": c.agents} for c in result.counts if c.agents]
+    short = result.understaffed
+    data = {"status": result.status, "cost": result.cost, "mip_gap": result.mip_gap, "solve_s": result.solve_s,
+            "agents": result.agents, "interval_min": interval, "counts": rows,
+            "patterns": [{"shift": p.shift, "days": list(p.days), "agents": p.agents} for p in result.patterns],
+            "understaffed": [{"interval": label, "short": n} for label, n in short],
+            "over_agent_hours": float(result.over.sum() * interval / 60)}
+    _emit(fmt, data, rows, lambda: [
+        table(None, ["shift", "day", "agents"], [(r["shift"], r["day"], r["agents"]) for r in rows]),
+        f"{result.status}: cost {result.cost:,.1f}, gap {100 * result.mip_gap:.2f}%, {result.agents} agents, "
+        f"solved in {result.solve_s:.1f}s",
+        f"short in {len(short)} intervals: " + ", ".join(f"{label} ({n})" for label, n in short[:12])
+        if short else "every interval is covered",
+        *([f"wrote {chart}"] if chart is not None else []),
+    ])
