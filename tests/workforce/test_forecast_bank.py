@@ -17,7 +17,9 @@ from liucheng.workforce.intervals import read_call_records, series_from_call_rec
 from liucheng.workforce.queueing import queue_measures
 from liucheng.workforce.study import BankStudy, anonymous_bank_requirement
 
-BANK = Path("/work/shared/data/callcentre_anonymous_bank/data_anonymous_bank_february.txt.gz")
+BANK = next((root / "callcentre_anonymous_bank" / "data_anonymous_bank_february.txt.gz"
+             for root in (Path(__file__).resolve().parents[3] / "shared" / "data", Path("/work/shared/data"))
+             if root.exists()), Path("shared-data-missing"))
 pytestmark = pytest.mark.skipif(not BANK.exists(), reason="shared data not mounted")
 
 

@@ -13,7 +13,9 @@ import pytest
 from liucheng.core.errors import ValidationError
 from liucheng.workforce.callrecords import count_intervals, patience_s, read_call_records
 
-DATA = Path("/work/shared/data/callcentre_anonymous_bank/data_anonymous_bank_february.txt.gz")
+DATA = next((root / "callcentre_anonymous_bank" / "data_anonymous_bank_february.txt.gz"
+             for root in (Path(__file__).resolve().parents[3] / "shared" / "data", Path("/work/shared/data"))
+             if root.exists()), Path("shared-data-missing"))
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared data not present")
 
 
