@@ -120,6 +120,8 @@ def _tiny(seed: int) -> tuple[list[Slot], list[Agent], Horizon]:
     previous = None
     if seed % 2:
         previous = (
+            Assignment("a0", "early", "2026-02-22", None),  # the calendar week before
+            Assignment("a0", "early", "2026-02-23", None),
             Assignment("a0", "night", "2026-02-25", None),
             Assignment("a1", "early", "2026-02-24", None),
             Assignment("a1", "late", "2026-02-25", None),
