@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.roster import Agent, Assignment, Horizon, Slot, assign_roster
+from liucheng.workforce.roster import Agent, Assignment, Horizon, Slot, assign_roster, load_agents
 from liucheng.workforce.shifts import DAYS, ShiftType
 
 EARLY = ShiftType(name="early", start="06:00", length_min=480)
@@ -238,6 +238,20 @@ def test_unfilled_slot_names_the_date_and_leave_by_date() -> None:
 
 
 FEB = Horizon.month(2026, 2)
+
+
+def test_agents_file_takes_leave_as_toml_dates(tmp_path) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        '[[agent]]\nname = "ann"\nleave = [2026-02-10, "2026-02-11", 12]\n'
+        "[agent.preferred_days_off]\n2026-02-14 = 2.0\nsun = 1.0\n"
+    )
+    (ann,) = load_agents(path)
+    assert ann.leave == ("2026-02-10", "2026-02-11", 12)
+    slots = [Slot("early", d, 1) for d in range(9, 15)]
+    roster = assign_roster(slots, SHIFTS, [ann], horizon=FEB)
+    assert [u.slot.day for u in roster.unfilled] == ["2026-02-10", "2026-02-11", "2026-02-13"]
+    assert roster.preference_score == -3.0  # preferred days off worked: 14 February (2) and a Sunday (1)
 
 
 @pytest.mark.parametrize(

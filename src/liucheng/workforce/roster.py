@@ -64,12 +64,23 @@ class _AgentFile(msgspec.Struct, forbid_unknown_fields=True):
     agent: list[Agent]
 
 
+def _dates_as_text(value: object) -> object:
+    """TOML dates (``leave = [2026-02-10]``) as the ISO strings :class:`Agent` fields hold."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    return value
+
+
 def load_agents(path: str | Path) -> tuple[Agent, ...]:
     """Read agents from a ``.json`` or ``.toml`` file holding a list ``agent`` of tables."""
     path = Path(path)
     raw = path.read_bytes()
     try:
-        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+        data = _dates_as_text(tomllib.loads(raw.decode())) if path.suffix == ".toml" else json.loads(raw)
         return tuple(msgspec.convert(data, _AgentFile).agent)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise ValidationError(str(exc), where=str(path), hint="expected a list 'agent' of agent tables") from exc
