@@ -310,3 +310,27 @@ def test_bad_dates_name_the_place(slots: list[Slot], agents: list[Agent], messag
 def test_bad_previous_shifts_are_named(previous: tuple[Assignment, ...], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         assign_roster([Slot("early", 0, 1)], SHIFTS, [Agent("ann")], horizon=Horizon(FEB.start, 28, previous))
+
+
+def test_a_calendar_month_of_thirty_agents_keeps_the_rules_with_pro_rata_weeks() -> None:
+    """March 2026 runs Sunday 1 to Tuesday 31 (calendar weeks of 1 and 2 days at the ends), with
+    nothing known of February; 558 shifts of 18 a day for 30 agents."""
+    horizon = Horizon.month(2026, 3)
+    rng = np.random.default_rng(1)
+    any_night = (EARLY, LATE, ShiftType(name="night", start="22:00", length_min=480))
+    slots = [Slot(s, d, n) for d in range(31) for s, n in (("early", 8), ("late", 7), ("night", 3))]
+    agents = [
+        Agent(
+            f"a{i:02d}",
+            leave=tuple(int(x) for x in rng.choice(31, 5, replace=False)) if i % 3 == 0 else (),
+            available={d: ("06:00", "22:00") for d in DAYS} if i % 5 == 1 else None,
+            preferred_shifts={str(rng.choice(["early", "late", "night"])): float(rng.integers(1, 4))},
+            preferred_days_off={DAYS[int(rng.integers(7))]: 1.0},
+        )
+        for i in range(30)
+    ]
+    roster = assign_roster(slots, any_night, agents, horizon=horizon)
+    assert len(roster.assignments) == 31 * 18 and not roster.unfilled
+    for agent in agents:
+        mine = [(x.shift, date.fromisoformat(x.day)) for x in roster.assignments if x.agent == agent.name]
+        assert _keeps_rules(agent, mine, horizon), agent.name
