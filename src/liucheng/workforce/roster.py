@@ -485,11 +485,15 @@ def assign_roster(
     slots = tuple(Slot(s.shift, cal.labels[d], s.agents, s.skill) for s, d in zip(slots, plan.slot_day, strict=True))
     pairs = _pairs(slots, by_name, agents, plan)
     n_z = len(pairs)
-    weights = [
-        abs(w) for agent in agents for w in (*agent.preferred_shifts.values(), *agent.preferred_days_off.values())
-    ]
-    penalty = 1.0 + sum(weights) * (1 if cal.cyclic else len(cal.weekdays))
-    cost = _preference_cost(pairs, slots, agents, plan) + [penalty] * len(slots)
+    preference = _preference_cost(pairs, slots, agents, plan)
+    if cal.cyclic:
+        weights = [
+            abs(w) for agent in agents for w in (*agent.preferred_shifts.values(), *agent.preferred_days_off.values())
+        ]
+        penalty = 1.0 + sum(weights)
+    else:  # above all the preference weight any roster of the horizon can gain or lose
+        penalty = 1.0 + float(np.abs(preference).sum())
+    cost = preference + [penalty] * len(slots)
     rows: list[tuple[dict[int, float], float, float]] = []
     for k, slot in enumerate(slots):
         row = {j: 1.0 for j, (_, kk) in enumerate(pairs) if kk == k}
