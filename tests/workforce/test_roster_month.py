@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from liucheng.core.errors import ValidationError
-from liucheng.workforce.roster import Agent, Assignment, Horizon, Slot, assign_roster, load_agents
+from liucheng.workforce.roster import (
+    Agent,
+    Assignment,
+    Horizon,
+    Slot,
+    assign_roster,
+    load_agents,
+    slots_from_schedule,
+)
+from liucheng.workforce.schedule import WeeklyRules, schedule_shifts
 from liucheng.workforce.shifts import DAYS, ShiftType
 
 EARLY = ShiftType(name="early", start="06:00", length_min=480)
@@ -334,3 +343,25 @@ def test_a_calendar_month_of_thirty_agents_keeps_the_rules_with_pro_rata_weeks()
     for agent in agents:
         mine = [(x.shift, date.fromisoformat(x.day)) for x in roster.assignments if x.agent == agent.name]
         assert _keeps_rules(agent, mine, horizon), agent.name
+
+
+def test_a_weekly_covering_spread_over_four_weeks_is_rostered() -> None:
+    req = np.zeros(7 * 24, dtype=int)
+    for d in range(7):
+        req[d * 24 + 6 : d * 24 + 22] = 2
+    any_night = (EARLY, LATE, ShiftType(name="night", start="22:00", length_min=480))
+    cover = schedule_shifts(req, any_night, interval_min=60, weekly=WeeklyRules(days_per_week=5))
+    horizon = Horizon(date(2026, 2, 5), 28)  # Thursday to Wednesday
+    slots = slots_from_schedule(cover, horizon=horizon)
+    weekly = {(c.shift, c.day): c.agents for c in cover.counts}
+    for s in slots:
+        assert s.agents == weekly[s.shift, DAYS[date.fromisoformat(str(s.day)).weekday()]]
+    assert sum(s.agents for s in slots) == 4 * sum(weekly.values())
+    agents = [Agent(f"a{i}", max_consecutive_days=4) for i in range(cover.agents + 2)]
+    roster = assign_roster(slots, any_night, agents, horizon=horizon)
+    assert not roster.unfilled
+    for agent in agents:
+        mine = [(x.shift, date.fromisoformat(x.day)) for x in roster.assignments if x.agent == agent.name]
+        assert _keeps_rules(agent, mine, horizon), agent.name
+    by_index = assign_roster([Slot("early", np.int64(3), 1)], SHIFTS, agents[:1], horizon=horizon)
+    assert [x.day for x in by_index.assignments] == ["2026-02-08"]

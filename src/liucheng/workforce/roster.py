@@ -207,9 +207,9 @@ def _day_index(day: str | int, cal: _Calendar, where: str) -> int:
     horizon = cal.horizon
     assert horizon is not None
     span = f"{cal.labels[0]}..{cal.labels[-1]} (0..{horizon.days - 1})"
-    if isinstance(day, int) and not isinstance(day, bool):
+    if isinstance(day, int | np.integer) and not isinstance(day, bool):
         if 0 <= day < horizon.days:
-            return day
+            return int(day)
         raise ValidationError(f"day index {day} is outside the horizon {span}", where=where)
     try:
         index = (date.fromisoformat(str(day)) - horizon.start).days
@@ -258,9 +258,20 @@ class _Plan:
         return weight if self.cal.cyclic else weight + weights.get(self.cal.labels[day], 0.0)
 
 
-def slots_from_schedule(result: ScheduleResult, *, skill: str | None = None) -> tuple[Slot, ...]:
-    """One slot per shift and day of a covering, all needing ``skill``."""
-    return tuple(Slot(c.shift, c.day, c.agents, skill) for c in result.counts)
+def slots_from_schedule(
+    result: ScheduleResult, *, skill: str | None = None, horizon: Horizon | None = None
+) -> tuple[Slot, ...]:
+    """One slot per shift and day of a covering, all needing ``skill``. With ``horizon`` the weekly
+    covering repeats over the horizon: each date gets the slots of its weekday, named by ISO date."""
+    if horizon is None:
+        return tuple(Slot(c.shift, c.day, c.agents, skill) for c in result.counts)
+    cal = _calendar(horizon)
+    return tuple(
+        Slot(c.shift, label, c.agents, skill)
+        for weekday, label in zip(cal.weekdays, cal.labels, strict=True)
+        for c in result.counts
+        if c.day == weekday
+    )
 
 
 def _minutes(text: str, where: str) -> int:
