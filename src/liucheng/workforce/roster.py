@@ -178,6 +178,7 @@ _WEEK = _Calendar(DAYS, DAYS, (tuple(range(7)),), None)
 
 
 def _calendar(horizon: Horizon | None) -> _Calendar:
+    """The cyclic week, or the dates of ``horizon`` grouped into ISO calendar weeks."""
     if horizon is None:
         return _WEEK
     if horizon.days < 1:
@@ -252,6 +253,11 @@ class _Plan:
     leave: tuple[frozenset[int], ...]
     previous: tuple[tuple[tuple[int, str], ...], ...]
 
+    def date_of(self, day: int) -> str:
+        """ISO date of a day index of the horizon (negative: before its start)."""
+        assert self.cal.horizon is not None
+        return (self.cal.horizon.start + timedelta(days=day)).isoformat()
+
     def days_off_weight(self, agent: Agent, day: int) -> float:
         weights = agent.preferred_days_off
         weight = weights.get(self.cal.weekdays[day], 0.0)
@@ -308,6 +314,7 @@ def _check_agent(agent: Agent, shifts: dict[str, ShiftType], cal: _Calendar) -> 
 
 
 def _check(slots: tuple[Slot, ...], shifts: dict[str, ShiftType], agents: tuple[Agent, ...], cal: _Calendar) -> _Plan:
+    """Check slots and agents against the shift types and calendar; resolve every day to an index."""
     names = [a.name for a in agents]
     if len(set(names)) != len(names):
         raise ValidationError("agent names must be unique", where="agents")
@@ -366,7 +373,7 @@ def _why_not(
             return f"available only {window[0]}-{window[1]}"
     for offset, name in plan.previous[a]:
         if _too_close(_span(shifts[name], offset), _span(shift, day), agent.min_rest_h * 60, cyclic=False):
-            return f"rest after {(plan.cal.horizon.start + timedelta(days=offset)).isoformat()} {name}"
+            return f"rest after {plan.date_of(offset)} {name}"
     return None
 
 
