@@ -436,7 +436,7 @@ def plan_command(
     demand_csv: Annotated[Path, typer.Argument(help="Agents needed per interval (staff requirement -F csv, or "
                                                "timestamp,agents), a whole day or a week from Monday 00:00.",
                                                exists=True, dir_okay=False, readable=True)],
-    shifts: Annotated[Path, typer.Option("--shifts", help="Shift types (TOML or JSON, see docs/scheduling.md).",
+    shifts: Annotated[Path, typer.Option("--shifts", help="Shift types (YAML, TOML or JSON; see docs/scheduling.md).",
                                          exists=True, dir_okay=False, readable=True)],
     column: Annotated[str | None, typer.Option("--column", help="The requirement column (default: positions, "
                                                "else agents).")] = None,

@@ -22,9 +22,7 @@ busy and why each other agent could not take it (leave, skill, availability, res
 from __future__ import annotations
 
 import calendar
-import json
 import math
-import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
@@ -37,7 +35,15 @@ from scipy import sparse
 
 from liucheng.core.errors import ValidationError
 from liucheng.workforce.schedule import MilpSolution, ScheduleResult, check_requirement, solve_milp
-from liucheng.workforce.shifts import DAYS, MINUTES_PER_DAY, ShiftType, check_shifts, shift_mask
+from liucheng.workforce.shifts import (
+    DAYS,
+    MINUTES_PER_DAY,
+    ConfigSyntaxError,
+    ShiftType,
+    check_shifts,
+    read_config_data,
+    shift_mask,
+)
 
 WEEK_MIN = 7 * MINUTES_PER_DAY
 
@@ -76,13 +82,13 @@ def _dates_as_text(value: object) -> object:
 
 
 def load_agents(path: str | Path) -> tuple[Agent, ...]:
-    """Read agents from a ``.json`` or ``.toml`` file holding a list ``agent`` of tables."""
+    """Read agents from a ``.yaml``/``.yml``, ``.toml`` or ``.json`` file holding a list ``agent`` of tables."""
     path = Path(path)
     raw = path.read_bytes()
     try:
-        data = _dates_as_text(tomllib.loads(raw.decode())) if path.suffix == ".toml" else json.loads(raw)
+        data = _dates_as_text(read_config_data(path, raw))
         return tuple(msgspec.convert(data, _AgentFile).agent)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+    except (ConfigSyntaxError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise ValidationError(str(exc), where=str(path), hint="expected a list 'agent' of agent tables") from exc
 
 

@@ -13,6 +13,7 @@ Shift files are JSON or TOML (``[[shift]]`` tables); :func:`load_shifts` reads e
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -120,13 +121,13 @@ def check_shifts(shifts: list[ShiftType] | tuple[ShiftType, ...]) -> tuple[Shift
 
 
 def load_shifts(path: str | Path) -> tuple[ShiftType, ...]:
-    """Read shift types from a ``.json`` or ``.toml`` file holding a list ``shift`` of tables."""
+    """Read shift types from a ``.yaml``/``.yml``, ``.toml`` or ``.json`` file holding a list ``shift``."""
     path = Path(path)
     raw = path.read_bytes()
     try:
-        data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+        data = read_config_data(path, raw)
         parsed = msgspec.convert(data, _ShiftFile)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+    except (ConfigSyntaxError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise ValidationError(str(exc), where=str(path), hint="expected a list 'shift' of shift tables") from exc
     return check_shifts(parsed.shift)
 
@@ -173,3 +174,38 @@ def break_offsets(rule: BreakRule, *, interval_min: int, where: str) -> list[int
             f"break {rule.name!r} window {rule.earliest_min}-{rule.latest_min} min holds no interval start", where=where
         )
     return list(range(first, last + 1))
+
+
+class ConfigSyntaxError(ValueError):
+    """A shift or agent file that does not parse as its format."""
+
+
+def read_config_data(path: Path, raw: bytes) -> object:
+    """Parse a small configuration file by its suffix: YAML (``.yaml``, ``.yml``), TOML or JSON."""
+    import yaml
+
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            return yaml.load(raw.decode(), Loader=_yaml_loader())
+        if path.suffix == ".toml":
+            return tomllib.loads(raw.decode())
+        return json.loads(raw)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigSyntaxError(str(exc)) from exc
+
+
+def _yaml_loader() -> type:
+    """PyYAML's safe loader, except that ``08:30`` and ``10:00`` stay text: YAML 1.1 would read
+    ``10:00`` as the sexagesimal number 600, and shift times are written that way."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    clock = re.compile(r"^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$")
+    Loader.yaml_implicit_resolvers = {
+        first: [("tag:yaml.org,2002:str", clock), *resolvers] if first in "0123456789" else list(resolvers)
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
