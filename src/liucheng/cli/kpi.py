@@ -40,8 +40,7 @@ def kpi_command(
     from liucheng.kpi.builtin import builtin_kpis
 
     events = load(log, tz=tz)
-    definitions: Any = load_kpis(kpis) if kpis is not None else builtin_kpis(
-        "event_type" in events.table.column_names)
+    definitions: Any = load_kpis(kpis) if kpis is not None else builtin_kpis(events)
     report = evaluate(events, definitions, by=by, period=period.value, tz=zone)
     dims = sorted({d for v in report.values for d in v.dims})
     columns = ["kpi", "period", *dims, "value", "unit", "n", "status", "trend", "change"]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from liucheng.eventlog.table import EventTable
 from liucheng.kpi.definition import KpiDefinition, Title
 
 
-def builtin_kpis(has_engine_events: bool) -> list[KpiDefinition]:
-    """KPIs every log supports; SLA attainment and escalation too when the log is liucheng's own."""
+def builtin_kpis(table: EventTable) -> list[KpiDefinition]:
+    """KPIs every log supports, plus those of liucheng's own events that the log carries: SLA
+    attainment when it has the ``sla.met``/``sla.breached`` events (an export with internal events),
+    reopen rate when it has ``event_type``, escalation rate when it has escalation events."""
+    types = _event_types(table)
     kpis = [
         KpiDefinition(name="cycle_time", title=Title(zh="处理周期", en="Cycle time"), kind="efficiency",
                       measure="cycle_time", unit="d", direction="lower_is_better"),
@@ -21,14 +25,24 @@ def builtin_kpis(has_engine_events: bool) -> list[KpiDefinition]:
         KpiDefinition(name="ping_pong_rate", title=Title(zh="踢皮球率", en="Ping-pong rate"), kind="efficiency",
                       measure="ping_pong_rate", unit="%", direction="lower_is_better"),
     ]
-    if has_engine_events:
-        kpis += [
+    if {"sla.met", "sla.breached"} & types:
+        kpis.append(
             KpiDefinition(name="resolution_sla", title=Title(zh="解决时限达成率", en="Resolution SLA attainment"),
                           kind="result", measure="sla_attainment", params={"clock": "resolution"}, unit="%",
-                          direction="higher_is_better", target=95.0, warning=90.0, critical=80.0),
-            KpiDefinition(name="reopen_rate", title=Title(zh="重开率", en="Reopen rate"), kind="result",
-                          measure="reopen_rate", unit="%", direction="lower_is_better"),
-            KpiDefinition(name="escalation_rate", title=Title(zh="升级率", en="Escalation rate"), kind="result",
-                          measure="escalation_rate", unit="%", direction="lower_is_better"),
-        ]
+                          direction="higher_is_better", target=95.0, warning=90.0, critical=80.0))
+    if types:
+        kpis.append(KpiDefinition(name="reopen_rate", title=Title(zh="重开率", en="Reopen rate"), kind="result",
+                                  measure="reopen_rate", unit="%", direction="lower_is_better"))
+    if {"escalation.raised", "escalation.thrown"} & types:
+        kpis.append(KpiDefinition(name="escalation_rate", title=Title(zh="升级率", en="Escalation rate"),
+                                  kind="result", measure="escalation_rate", unit="%", direction="lower_is_better"))
     return kpis
+
+
+def _event_types(table: EventTable) -> set[str]:
+    """The distinct ``event_type`` values of liucheng's own export (empty for other logs)."""
+    if "event_type" not in table.table.column_names:
+        return set()
+    import pyarrow.compute as pc
+
+    return {t for t in pc.unique(table.table["event_type"].cast("string")).to_pylist() if t}

@@ -377,7 +377,7 @@ def _section_kpis(ctx: ReportContext) -> Section | None:
     from liucheng.kpi import evaluate
     from liucheng.kpi.builtin import builtin_kpis
 
-    definitions = builtin_kpis("event_type" in ctx.table.table.column_names)
+    definitions = builtin_kpis(ctx.table)
     report = evaluate(ctx.table, definitions, by=[], period="month")
     if not report.values:
         return None
