@@ -5,7 +5,7 @@ The miner splits the activities by the first cut that fits the directly-follows 
 activities; when no cut fits it falls through to a flower model (any order, any number of
 times). Two ways to recurse, chosen by ``variant``:
 
-* ``"imd"`` (default): only the directly-follows graph is kept, computed once by DuckDB; each
+* ``"imd"`` (default): only the directly-follows graph is kept, computed once (``dfg.discover_dfg``); each
   part gets the sub-graph, and a part is made skippable when the graph jumps over it. Speed
   does not depend on the size of the log. The graph forgets which activities occurred together
   in one case, so some cases may not fit the model (an optional branch of a parallel block
@@ -28,16 +28,15 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, Protocol
 
-import ibis
-
 from liucheng.core.errors import LiuchengError
-from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
+from liucheng.eventlog.table import EventTable
 from liucheng.mining._tree import TAU, Operator, ProcessTree, leaf, node, tree_to_definition
-from liucheng.mining.conformance import run_on_events, trace_variants
+from liucheng.mining.conformance import trace_variants
+from liucheng.mining.dfg import discover_dfg
 from liucheng.process.bpmn_writer import write_bpmn
 
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
+    pass
 
 Variant = Literal["imd", "im"]
 Groups = list[frozenset[str]]
@@ -83,28 +82,12 @@ class Dfg:
         return Dfg(self.activities, edges, starts, ends)
 
 
-def _directly_follows_query(t: ir.Table) -> ir.Table:
-    window = ibis.window(group_by=t[CASE_ID], order_by=[t[TIMESTAMP], t[EVENT_INDEX]])
-    steps = t.select(
-        a=t[ACTIVITY], b=t[ACTIVITY].lead().over(window), first=t[ACTIVITY].lag().over(window).isnull()
-    )
-    return steps.group_by(["a", "b", "first"]).aggregate(n=steps.count())
-
-
 def directly_follows(table: EventTable) -> Dfg:
-    """The directly-follows graph of ``table`` (cases ordered by timestamp, then event_index)."""
-    rows = run_on_events(table, _directly_follows_query).to_pylist()
-    edges: Counter[tuple[str, str]] = Counter()
-    starts: Counter[str] = Counter()
-    ends: Counter[str] = Counter()
-    for r in rows:
-        if r["b"] is None:
-            ends[r["a"]] += r["n"]
-        else:
-            edges[(r["a"], r["b"])] += r["n"]
-        if r["first"]:
-            starts[r["a"]] += r["n"]
-    return Dfg(frozenset(r["a"] for r in rows), dict(edges), dict(starts), dict(ends))
+    """The directly-follows graph of ``table`` (cases ordered by timestamp, then event_index),
+    from ``liucheng.mining.dfg.discover_dfg``: the miner's view of the one graph every analysis uses."""
+    graph = discover_dfg(table)
+    return Dfg(frozenset(graph.activity_counts()), graph.edge_counts(), graph.start_activities(),
+               graph.end_activities())
 
 
 # -- cuts: each returns the parts (first part first) or None ---------------------------------
