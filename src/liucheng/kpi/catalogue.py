@@ -25,7 +25,8 @@ import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, GROUP, RESOURCE, TIMESTAMP
 from liucheng.kpi.errors import KpiDataError
-from liucheng.kpi.view import EVENT_TYPE, TASK_ID, LogView, case_window, seconds_between
+from liucheng.kpi.view import EVENT_TYPE, TASK_ID, LogView
+from liucheng.mining._ibis import case_window, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -22,6 +22,7 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, GROUP, RESOURCE, TIMESTAMP
+from liucheng.mining._ibis import case_window
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -50,16 +51,6 @@ class LogOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     end_activities: list[str] | None = None
     reopen_activities: list[str] | None = None
     ignore_resources: list[str] = msgspec.field(default_factory=lambda: ["system"])
-
-
-def case_window(**kwargs: Any) -> Any:
-    """The order of events within a case: timestamp, then position in the source."""
-    return ibis.window(group_by=CASE_ID, order_by=[TIMESTAMP, EVENT_INDEX], **kwargs)
-
-
-def seconds_between(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:
-    """Exact seconds from ``start`` to ``end`` (microseconds kept)."""
-    return end.delta(start, unit="microsecond").cast("float64") / 1e6
 
 
 #: Names for the temporary tables views keep (unique per process, so views may share a backend).

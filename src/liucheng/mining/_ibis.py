@@ -97,9 +97,10 @@ def select_events(events: EventsLike, *, lifecycle: str | Iterable[str] | None =
     return table
 
 
-def case_window(table: ir.Table) -> Any:
-    """The window of one case in event order: ``(timestamp, event_index)``."""
-    return ibis.window(group_by=table[CASE_ID], order_by=[table[TIMESTAMP], table[EVENT_INDEX]])
+def case_window(**frame: Any) -> Any:
+    """The window of one case in event order: ``(timestamp, event_index)``; ``frame`` as ``ibis.window``
+    takes it (``rows=(None, -1)``: the events before)."""
+    return ibis.window(group_by=CASE_ID, order_by=[TIMESTAMP, EVENT_INDEX], **frame)
 
 
 def ordered_events(events: EventsLike, *, lifecycle: str | Iterable[str] | None = None,
@@ -110,7 +111,7 @@ def ordered_events(events: EventsLike, *, lifecycle: str | Iterable[str] | None 
     the first event) and ``next_activity``/``next_timestamp`` (null on the last).
     """
     table = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
-    window = case_window(table)
+    window = case_window()
     return table.mutate(
         position=ibis.row_number().over(window),
         prev_activity=table[ACTIVITY].lag().over(window),

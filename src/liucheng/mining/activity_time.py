@@ -32,7 +32,7 @@ from liucheng.eventlog.table import (
     RESOURCE,
     TIMESTAMP,
 )
-from liucheng.mining._ibis import EventsLike, as_ibis, seconds_between
+from liucheng.mining._ibis import EventsLike, as_ibis, case_window, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -57,11 +57,6 @@ class Rows(list[T], Generic[T]):
         if self:
             return pa.Table.from_pylist(self.to_dicts())
         return pa.table({name: pa.nulls(0) for name in self.row_type.__struct_fields__})
-
-
-def case_window(**kwargs: Any) -> Any:
-    """The window over one case's events in log order: ``(timestamp, event_index)``."""
-    return ibis.window(group_by=CASE_ID, order_by=[TIMESTAMP, EVENT_INDEX], **kwargs)
 
 
 def fetch(expr: ir.Table, row_type: type[T]) -> Rows[T]:

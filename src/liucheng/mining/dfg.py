@@ -128,7 +128,7 @@ def dfg_query(events: EventsLike, *, lifecycle: str | Iterable[str] | None = Non
     """
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     coded = with_activity_codes(selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX))
-    window = case_window(coded)
+    window = case_window()
     # Lead the integer microseconds, not the timestamp: no time-zone arithmetic in the hot loop.
     time_us = epoch_us(coded[TIMESTAMP])
     neighbours: dict[str, Any] = {"next_code": coded.code.lead().over(window)}
