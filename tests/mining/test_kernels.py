@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
+from liucheng.eventlog.table import EventTable, from_arrow
+from liucheng.mining import _kernels
 from liucheng.mining.dfg import discover_dfg
 from liucheng.mining.variants import get_variants
 from tests.mining.conftest import SMALL_LOGS
@@ -40,3 +45,91 @@ def test_variant_kernel_equals_the_ibis_query(load_log, name) -> None:
     assert [(v.activities, v.count) for v in fast.variants] == [(v.activities, v.count) for v in sql.variants]
     for a, b in zip(fast.variants, sql.variants, strict=True):
         assert _close(a.mean_duration_s, b.mean_duration_s) and _close(a.median_duration_s, b.median_duration_s)
+
+
+# -- the kernels' own paths: logs not listed case by case, ties, hash clashes, grouping ---------------
+def _table(rows: list[tuple[str, str, int, int]]) -> EventTable:
+    """Events (case, activity, minute, event_index) in the order given."""
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    return from_arrow(pa.table({
+        "case_id": [r[0] for r in rows], "activity": [r[1] for r in rows],
+        "timestamp": pa.array([t0 + timedelta(minutes=r[2]) for r in rows], pa.timestamp("us", tz="UTC")),
+        "event_index": pa.array([r[3] for r in rows], pa.int64())}))
+
+
+def _same_as_sql(events: EventTable) -> None:
+    for performance in (False, True):
+        fast, sql = discover_dfg(events, performance=performance), discover_dfg(events.to_ibis(),
+                                                                                   performance=performance)
+        assert fast.nodes == sql.nodes
+        assert [(e.source, e.target, e.count) for e in fast.edges] == [(e.source, e.target, e.count)
+                                                                          for e in sql.edges]
+        for a, b in zip(fast.edges, sql.edges, strict=True):
+            assert all(_close(getattr(a, f), getattr(b, f)) for f in ("mean_s", "median_s", "p90_s", "max_s"))
+    fast_v, sql_v = get_variants(events), get_variants(events.to_ibis())
+    assert [(v.activities, v.count) for v in fast_v.variants] == [(v.activities, v.count) for v in sql_v.variants]
+    for a, b in zip(fast_v.variants, sql_v.variants, strict=True):
+        assert _close(a.mean_duration_s, b.mean_duration_s) and _close(a.median_duration_s, b.median_duration_s)
+
+
+def test_a_case_listed_in_two_places_is_one_case() -> None:
+    events = _table([("a", "A", 0, 0), ("a", "B", 1, 1), ("b", "C", 0, 2), ("a", "D", 5, 3)])
+    dfg = discover_dfg(events)
+    assert dfg.edge_counts() == {("A", "B"): 1, ("B", "D"): 1}
+    assert dfg.n_cases == 2
+    assert get_variants(events).counts() == {("A", "B", "D"): 1, ("C",): 1}
+    _same_as_sql(events)
+
+
+def test_equal_times_keep_the_event_index_order_whatever_the_row_order() -> None:
+    # Same minute for B and C; event_index says B before C although the rows say otherwise.
+    events = _table([("a", "A", 0, 0), ("a", "C", 3, 2), ("a", "B", 3, 1), ("a", "D", 2, 3)])
+    assert get_variants(events).counts() == {("A", "D", "B", "C"): 1}
+    _same_as_sql(events)
+
+
+@pytest.mark.parametrize("name", ["helpdesk", "bpic2013_closed_problems"])
+def test_shuffled_rows_give_the_same_results(load_log, name) -> None:
+    events = load_log(name)
+    permutation = np.random.default_rng(7).permutation(events.n_events)
+    shuffled = EventTable(events.table.take(pa.array(permutation)))
+    assert discover_dfg(shuffled, performance=True) == discover_dfg(events, performance=True)
+    assert get_variants(shuffled) == get_variants(events)
+    _same_as_sql(shuffled)
+
+
+def test_a_hash_clash_between_variants_is_resolved(monkeypatch) -> None:
+    # With equal weights the first hash ignores order, so A,B and B,A clash; the check must notice.
+    real = _kernels._hash_weights
+
+    def clashing(length: int) -> np.ndarray:
+        weights = real(length)
+        weights[0] = 1
+        return weights
+
+    monkeypatch.setattr(_kernels, "_hash_weights", clashing)
+    events = _table([("x", "A", 0, 0), ("x", "B", 1, 1), ("y", "B", 0, 2), ("y", "A", 1, 3),
+                     ("z", "B", 0, 4), ("z", "A", 2, 5)])
+    assert get_variants(events).counts() == {("B", "A"): 2, ("A", "B"): 1}
+    _same_as_sql(events)
+
+
+def test_variants_are_most_frequent_first_then_by_activity_names(load_log) -> None:
+    variants = get_variants(load_log("bpic2013_incidents")).variants
+    assert list(variants) == sorted(variants, key=lambda v: (-v.count, v.activities))
+
+
+@pytest.mark.parametrize("groups", [3, 40, 5000])
+def test_group_stats_equal_numpy_per_group(groups) -> None:
+    rng = np.random.default_rng(groups)
+    keys = rng.integers(0, groups, 20_000) * 3  # gaps between the keys, as edge codes have
+    values = np.round(rng.exponential(3600, 20_000), 3)
+    stats = _kernels.group_stats(keys, values)
+    assert stats.keys.tolist() == sorted(set(keys.tolist()))
+    for i, key in enumerate(stats.keys.tolist()):
+        mine = values[keys == key]
+        assert stats.sizes[i] == len(mine)
+        assert math.isclose(stats.mean[i], mine.mean(), rel_tol=1e-12)
+        assert stats.median[i] == pytest.approx(np.quantile(mine, 0.5), rel=1e-12)
+        assert stats.p90[i] == pytest.approx(np.quantile(mine, 0.9), rel=1e-12)
+        assert (stats.min[i], stats.max[i]) == (mine.min(), mine.max())

@@ -87,12 +87,11 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     """
     if isinstance(events, EventTable) and lifecycle is None and activity_key == "activity":
         # In memory: variants from the sorted arrays (see _kernels), without a SQL list aggregate.
-        groups = variant_groups(sorted_log(events))
+        groups = variant_groups(sorted_log(events))  # already most frequent first, ties by name
         n_cases = sum(count for _, count, _, _ in groups)
-        variants = [Variant(activities=sequence, count=count, share=count / n_cases, mean_duration_s=mean,
-                            median_duration_s=median) for sequence, count, mean, median in groups]
-        variants.sort(key=lambda variant: (-variant.count, variant.activities))
-        return Variants(variants=tuple(variants), n_cases=n_cases)
+        return Variants(variants=tuple(Variant(activities=sequence, count=count, share=count / n_cases,
+                                               mean_duration_s=mean, median_duration_s=median)
+                                       for sequence, count, mean, median in groups), n_cases=n_cases)
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     selected = selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX)
     names = activity_names(selected)
