@@ -34,6 +34,7 @@ EXPECTED = {
     "task complete",
     "task reassign",
     "events export",
+    "events mirror",
     "config load",
     "config show",
     "log import",

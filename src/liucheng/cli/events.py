@@ -8,12 +8,24 @@ from typing import Annotated
 
 import typer
 
-from liucheng.cli.output import console, err_console, handle_errors, progress_bar
+from liucheng.cli.output import (
+    Format,
+    FormatOption,
+    console,
+    emit,
+    err_console,
+    fields,
+    handle_errors,
+    progress_bar,
+)
 from liucheng.cli.state import app_state
 from liucheng.core.errors import ValidationError
 from liucheng.services.export import count_events, export_events
 
-app = typer.Typer(help="Export the event log (XES, CSV, Parquet) for process mining.", no_args_is_help=True)
+app = typer.Typer(
+    help="Export the event log (XES, CSV, Parquet) or keep an analytics mirror of it (DuckDB).",
+    no_args_is_help=True,
+)
 
 
 class LogFormat(StrEnum):
@@ -81,3 +93,47 @@ def export_command(
             style="yellow",
             markup=False,
         )
+
+
+@app.command("mirror")
+@handle_errors
+def mirror_command(
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            help="The mirror file (*.duckdb). Default: beside a SQLite database as NAME.mirror.duckdb, "
+            "else liucheng.mirror.duckdb here.",
+            dir_okay=False,
+        ),
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the mirror again from the first event.")] = False,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Bring the analytics mirror up to date: append the events stored since the last run.
+
+    Run it as often as you like (from cron, or after a batch): each run reads only what is new,
+    and an interrupted run leaves the mirror as it was. Analyse the mirror like any log:
+    `liucheng analyze FILE.duckdb`, `liucheng mine dfg FILE.duckdb`, `liucheng kpi FILE.duckdb`.
+    """
+    from liucheng.services.mirror import default_mirror_path, sync_mirror
+
+    state = app_state()
+    platform = state.platform()
+    path = to or default_mirror_path(platform.store.engine.url.render_as_string(hide_password=False))
+    with progress_bar("mirroring") as bar:
+        task = bar.add_task("mirror", total=None)
+        summary = sync_mirror(platform, path, rebuild=rebuild,
+                              progress=lambda n, total: bar.update(task, completed=n, total=total))
+    emit(fmt, summary.to_dict(), lambda: [
+        fields([
+            ("mirror", str(summary.path)),
+            ("events added", f"{summary.events_added:,}"),
+            ("cases updated", f"{summary.cases_updated:,}"),
+            ("events in the mirror", f"{summary.events_total:,} of {summary.cases_total:,} cases"),
+            ("up to seq", summary.last_seq),
+            ("seqs still awaited", summary.pending_gaps),
+            ("took", f"{summary.seconds:.1f} s"),
+        ]),
+        f"next: liucheng analyze {summary.path}",
+    ])

@@ -25,6 +25,7 @@ from liucheng.eventlog._import_sniff import PROFILES, ExportProfile, sniff
 from liucheng.eventlog._import_table import TimeOptions
 from liucheng.eventlog._import_xes import import_xes
 from liucheng.eventlog.errors import LogFormatError
+from liucheng.eventlog.mirror import read_mirror
 from liucheng.eventlog.table import EventTable
 
 __all__ = [
@@ -40,11 +41,11 @@ __all__ = [
     "sniff",
 ]
 
-ImportFormat = Literal["auto", "xes", "csv", "ocel", "parquet"]
-FORMATS: Final = ("xes", "csv", "ocel", "parquet")
+ImportFormat = Literal["auto", "xes", "csv", "ocel", "parquet", "mirror"]
+FORMATS: Final = ("xes", "csv", "ocel", "parquet", "mirror")
 _SUFFIXES: Final = {
     ".xes": "xes", ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".jsonocel": "ocel",
-    ".json": "ocel", ".sqlite": "ocel", ".sqlite3": "ocel", ".db": "ocel",
+    ".json": "ocel", ".sqlite": "ocel", ".sqlite3": "ocel", ".db": "ocel", ".duckdb": "mirror",
 }
 
 
@@ -124,6 +125,9 @@ def import_log(
                            on_error=mode, progress=progress, report=report)
     elif chosen == "parquet":
         table = import_parquet(path, mapping=mapping, times=times, on_error=mode, progress=progress, report=report)
+    elif chosen == "mirror":  # the store's own log, kept by `liucheng events mirror`
+        table = read_mirror(path)
+        report.notes.append("read the analytics mirror of a liucheng store")
     else:
         table = import_ocel(path, object_type=object_type, times=times, on_error=mode, progress=progress,
                             report=report)

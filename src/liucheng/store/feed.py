@@ -1,0 +1,72 @@
+"""Reads for followers of the event log, such as the analytics mirror.
+
+Rows come back as plain tuples in batches, with instants as integer microseconds since the Unix
+epoch, so a follower can build columns without a Python ``datetime`` per value: events after a
+``seq`` in ``seq`` order (bookkeeping events without their data), and case summaries (all, or
+by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, Connection, cast, extract, func, null, select, type_coerce
+from sqlalchemy import case as case_when
+from sqlalchemy.sql.elements import ColumnElement
+
+from liucheng.store.tables import cases as c
+from liucheng.store.tables import events as e
+
+#: Columns of ``event_rows`` in order.
+EVENT_COLUMNS: Final = ("seq", "case_id", "event_type", "at_us", "activity", "lifecycle", "resource", "group",
+                        "task_id", "element_id", "data")
+#: Columns of ``case_rows`` in order.
+CASE_COLUMNS: Final = ("case_id", "process_key", "process_version", "status", "category", "priority", "customer",
+                       "title", "parent_case_id", "opened_at_us", "closed_at_us")
+#: Case ids per ``IN (...)`` list.
+_IDS_PER_QUERY: Final = 1000
+
+
+def _micros(conn: Connection, column: Any) -> ColumnElement[Any]:
+    if conn.dialect.name == "sqlite":
+        return type_coerce(column, BigInteger)  # stored as integer microseconds already
+    # EXTRACT(EPOCH ...) is an exact numeric on PostgreSQL 14+.
+    return cast(func.floor(extract("epoch", column) * 1_000_000), BigInteger)
+
+
+def event_rows(conn: Connection, *, after_seq: int, batch: int = 50_000) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """Batches of every event with ``seq > after_seq``, oldest first (see ``EVENT_COLUMNS``)."""
+    data = case_when((e.c.activity.is_(None), null()), else_=e.c.data)
+    stmt = (select(e.c.seq, e.c.case_id, e.c.type, _micros(conn, e.c.at), e.c.activity, e.c.lifecycle, e.c.resource,
+                   e.c.group_name, e.c.task_id, e.c.element_id, data)
+            .where(e.c.seq > after_seq).order_by(e.c.seq))
+    result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
+    try:
+        for partition in result.partitions():
+            yield [tuple(row) for row in partition]
+    finally:
+        result.close()
+
+
+def count_after(conn: Connection, after_seq: int) -> int:
+    return int(conn.execute(select(func.count()).select_from(e).where(e.c.seq > after_seq)).scalar_one())
+
+
+def case_rows(conn: Connection, case_ids: Sequence[str] | None = None) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """Batches of case summaries: every case, or those named (see ``CASE_COLUMNS``)."""
+    columns = (c.c.case_id, c.c.process_key, c.c.process_version, c.c.status, c.c.category, c.c.priority,
+               c.c.customer, c.c.title, c.c.parent_case_id, _micros(conn, c.c.opened_at),
+               _micros(conn, c.c.closed_at))
+    if case_ids is None:
+        result = conn.execute(select(*columns), execution_options={"stream_results": True, "yield_per": 20_000})
+        try:
+            for partition in result.partitions():
+                yield [tuple(row) for row in partition]
+        finally:
+            result.close()
+        return
+    ids = list(case_ids)
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start:start + _IDS_PER_QUERY]
+        yield [tuple(row) for row in conn.execute(select(*columns).where(c.c.case_id.in_(chunk)))]
