@@ -17,7 +17,7 @@ def test_exported_names() -> None:
         "import_log", "load_log", "sniff",
     ])
     assert all(hasattr(importing, name) for name in importing.__all__)
-    assert importing.FORMATS == ("xes", "csv", "ocel", "parquet")
+    assert importing.FORMATS == ("xes", "csv", "ocel", "parquet", "mirror")
 
 
 def test_report_renders_as_text_and_json() -> None:
