@@ -28,7 +28,7 @@ import pyarrow as pa
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.mirror import MIRROR_FORMAT, SCHEMA, SUFFIX, MirrorError, connect, meta
 from liucheng.services.platform import Platform
-from liucheng.store.feed import CASE_COLUMNS, EVENT_COLUMNS, case_rows, count_after, event_rows
+from liucheng.store.feed import CASE_COLUMNS, EVENT_COLUMNS, case_rows, count_business_after, event_rows, seqs_after
 
 #: How long a missing ``seq`` is waited for before it counts as a rollback.
 GAP_GRACE_S: Final = 300.0
@@ -144,33 +144,44 @@ def _check_compatible(info: dict[str, str], source: str, path: Path) -> None:
 
 def _copy_events(platform: Platform, con: Any, position: int, gaps: dict[int, float], now: float,
                  progress: Callable[[int, int], None] | None) -> tuple[int, set[str], int, dict[int, float]]:
-    """Append the new business events; returns (added, cases touched, new position, open gaps)."""
+    """Append the new business events; returns (added, cases touched, new position, open gaps).
+
+    Every ``seq`` above the oldest awaited one is read first (integers only): the awaited ones
+    that turned up are filled, and the numbers missing above the position become awaited. Then
+    the business events up to the highest ``seq`` seen are read with their columns. A transaction
+    that commits between the two reads shows up in the second only: its events are taken and its
+    numbers are no longer awaited.
+    """
     low = min([position, *(seq - 1 for seq in gaps)])
-    added, read, touched = 0, 0, set()
-    expected = low + 1  # the next seq a gap-free log would hold
+    awaited = set(gaps)
+    highest = position
     with platform.store.unit_of_work(read_only=True) as uow:
-        total = count_after(uow.connection, low) if progress is not None else 0
-        for rows in event_rows(uow.connection, after_seq=low):
+        expected = low + 1  # the next seq a gap-free log would hold
+        for rows in seqs_after(uow.connection, low):
+            seqs = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            if gaps:
+                for seq in seqs[np.isin(seqs, np.fromiter(gaps, dtype=np.int64, count=len(gaps)))].tolist():
+                    del gaps[seq]
+            gaps.update((seq, now) for seq in _holes(expected, seqs) if seq > position)
+            expected = int(seqs[-1]) + 1
+        highest = max(position, expected - 1)
+        added, read, touched = 0, 0, set()
+        total = count_business_after(uow.connection, low, highest) if progress is not None else 0
+        for rows in event_rows(uow.connection, after_seq=low, up_to=highest):
             columns = dict(zip(EVENT_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
             seqs = np.asarray(columns["seq"], dtype=np.int64)
-            # New: above the position, or filling a gap. Everything else is in the mirror already.
-            fills = [seq for seq in seqs[seqs <= position].tolist() if seq in gaps]
-            for seq in fills:
-                del gaps[seq]
+            # New: above the position, or one that was awaited. Everything else is mirrored already.
             keep = seqs > position
-            if fills:
-                keep |= np.isin(seqs, fills)
-            holes = _holes(expected, seqs)
-            for seq in holes:
-                if seq > position:
-                    gaps[seq] = now
-            expected = int(seqs[-1]) + 1
+            if awaited:
+                keep |= np.isin(seqs, np.fromiter(awaited, dtype=np.int64, count=len(awaited)))
+            for seq in seqs[keep].tolist():
+                gaps.pop(seq, None)
             touched.update(case for case, new in zip(columns["case_id"], keep.tolist(), strict=True) if new)
             added += _append(con, columns, keep)
             read += len(rows)
             if progress is not None:
                 progress(read, total)
-    return added, touched, max(position, expected - 1), gaps
+    return added, touched, highest, gaps
 
 
 def _holes(expected: int, seqs: np.ndarray) -> list[int]:
@@ -184,8 +195,7 @@ def _holes(expected: int, seqs: np.ndarray) -> list[int]:
 
 
 def _append(con: Any, columns: dict[str, list[Any]], keep: np.ndarray) -> int:
-    business = keep & np.array([activity is not None for activity in columns["activity"]], dtype=bool)
-    if not business.any():
+    if not keep.any():
         return 0
     batch = pa.table({
         "seq": pa.array(columns["seq"], pa.int64()),
@@ -199,7 +209,7 @@ def _append(con: Any, columns: dict[str, list[Any]], keep: np.ndarray) -> int:
         "task_id": pa.array(columns["task_id"], pa.string()),
         "element_id": pa.array(columns["element_id"], pa.string()),
         "data": pa.array(columns["data"], pa.string()),
-    }).filter(pa.array(business))
+    }).filter(pa.array(keep))
     con.register("mirror_batch", batch)
     try:
         _run(con, 'INSERT INTO events SELECT seq, case_id, activity, lifecycle, resource, "group", timestamp, '

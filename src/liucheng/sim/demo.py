@@ -203,6 +203,7 @@ def _summarise(
         next_commands.append(f"{db} case show {escalated}")
         next_commands.append(f"{db} case events {escalated}")
     next_commands.append(f"{db} events export --out demo.csv")
+    next_commands.append(f"{db} events mirror  # then: liucheng analyze / mine / kpi on the .duckdb file")
     if export_path is not None:
         report = Path(export_path).with_name("demo-report.html")
         next_commands.append(f"liucheng analyze {export_path} -o {report}")

@@ -1,9 +1,9 @@
 """Reads for followers of the event log, such as the analytics mirror.
 
 Rows come back as plain tuples in batches, with instants as integer microseconds since the Unix
-epoch, so a follower can build columns without a Python ``datetime`` per value: events after a
-``seq`` in ``seq`` order (bookkeeping events without their data), and case summaries (all, or
-by id).
+epoch, so a follower can build columns without a Python ``datetime`` per value: the business
+events after a ``seq`` in ``seq`` order, every ``seq`` after one (to notice the numbers not yet
+committed), and case summaries (all, or by id).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Connection, cast, extract, func, null, select, type_coerce
-from sqlalchemy import case as case_when
+from sqlalchemy import BigInteger, Connection, cast, extract, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from liucheng.store.tables import cases as c
@@ -35,22 +34,42 @@ def _micros(conn: Connection, column: Any) -> ColumnElement[Any]:
     return cast(func.floor(extract("epoch", column) * 1_000_000), BigInteger)
 
 
-def event_rows(conn: Connection, *, after_seq: int, batch: int = 50_000) -> Iterator[Sequence[tuple[Any, ...]]]:
-    """Batches of every event with ``seq > after_seq``, oldest first (see ``EVENT_COLUMNS``)."""
-    data = case_when((e.c.activity.is_(None), null()), else_=e.c.data)
+def event_rows(conn: Connection, *, after_seq: int, up_to: int | None = None,
+               batch: int = 50_000) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """Batches of the business events (those with an activity) with ``after_seq < seq <= up_to``,
+    oldest first (see ``EVENT_COLUMNS``)."""
     stmt = (select(e.c.seq, e.c.case_id, e.c.type, _micros(conn, e.c.at), e.c.activity, e.c.lifecycle, e.c.resource,
-                   e.c.group_name, e.c.task_id, e.c.element_id, data)
-            .where(e.c.seq > after_seq).order_by(e.c.seq))
-    result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
+                   e.c.group_name, e.c.task_id, e.c.element_id, e.c.data)
+            .where(e.c.seq > after_seq, e.c.activity.is_not(None)).order_by(e.c.seq))
+    if up_to is not None:
+        stmt = stmt.where(e.c.seq <= up_to)
+    yield from _raw_batches(conn, stmt, batch)
+
+
+def seqs_after(conn: Connection, after_seq: int, *, batch: int = 500_000) -> Iterator[Sequence[tuple[int]]]:
+    """Batches of every ``seq`` above ``after_seq`` (bookkeeping events too), ascending."""
+    yield from _raw_batches(conn, select(e.c.seq).where(e.c.seq > after_seq).order_by(e.c.seq), batch)
+
+
+def count_business_after(conn: Connection, after_seq: int, up_to: int) -> int:
+    stmt = select(func.count()).select_from(e).where(e.c.seq > after_seq, e.c.seq <= up_to,
+                                                     e.c.activity.is_not(None))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _raw_batches(conn: Connection, stmt: Any, batch: int) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """Rows straight from the driver's cursor (a server-side one on PostgreSQL): plain tuples, no
+    SQLAlchemy row per value, which is most of the cost when a follower reads millions of rows.
+    Only integers are bound, so the statement is rendered with its values."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor() if conn.dialect.name == "sqlite" else driver.cursor(name="liucheng_feed")
     try:
-        for partition in result.partitions():
-            yield [tuple(row) for row in partition]
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield rows
     finally:
-        result.close()
-
-
-def count_after(conn: Connection, after_seq: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(e).where(e.c.seq > after_seq)).scalar_one())
+        cursor.close()
 
 
 def case_rows(conn: Connection, case_ids: Sequence[str] | None = None) -> Iterator[Sequence[tuple[Any, ...]]]:
@@ -59,12 +78,7 @@ def case_rows(conn: Connection, case_ids: Sequence[str] | None = None) -> Iterat
                c.c.customer, c.c.title, c.c.parent_case_id, _micros(conn, c.c.opened_at),
                _micros(conn, c.c.closed_at))
     if case_ids is None:
-        result = conn.execute(select(*columns), execution_options={"stream_results": True, "yield_per": 20_000})
-        try:
-            for partition in result.partitions():
-                yield [tuple(row) for row in partition]
-        finally:
-            result.close()
+        yield from _raw_batches(conn, select(*columns), 20_000)
         return
     ids = list(case_ids)
     for start in range(0, len(ids), _IDS_PER_QUERY):
