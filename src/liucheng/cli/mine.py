@@ -41,8 +41,8 @@ class Lang(StrEnum):
     ZH = "zh"
 
 
-LogArg = Annotated[Path, typer.Argument(help="Event log: .xes(.gz), .csv, OCEL 2.0 (.json/.sqlite) or .parquet.",
-                                        dir_okay=False)]
+LogArg = Annotated[Path, typer.Argument(
+    help="Event log: .xes(.gz), .csv, OCEL 2.0 (.json/.sqlite), .parquet, or a mirror (.duckdb).", dir_okay=False)]
 FormatOpt = Annotated[OutFormat, typer.Option("--format", "-F", help="table for people; json or csv for scripts.",
                                               case_sensitive=False)]
 LifecycleOpt = Annotated[str | None, typer.Option(
