@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from liucheng.cli.mine import FormatOpt, LogArg, OutFormat, TzOpt, load, output
+from liucheng.cli.mine import FilterOpt, FormatOpt, LogArg, OutFormat, TzOpt, load, output
 from liucheng.cli.output import console, handle_errors, table
 
 
@@ -33,13 +33,14 @@ def kpi_command(
                                               case_sensitive=False)] = PeriodOpt.MONTH,
     zone: Annotated[str, typer.Option("--zone", help="Time zone in which periods start at midnight.")] = "UTC",
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Process KPIs by period and group, each with its status against thresholds and its trend."""
     from liucheng.kpi import evaluate, load_kpis
     from liucheng.kpi.builtin import builtin_kpis
 
-    events = load(log, tz=tz)
+    events = load(log, tz=tz, filters=filters)
     definitions: Any = load_kpis(kpis) if kpis is not None else builtin_kpis(events)
     report = evaluate(events, definitions, by=by, period=period.value, tz=zone)
     dims = sorted({d for v in report.values for d in v.dims})

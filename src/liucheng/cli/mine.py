@@ -49,11 +49,20 @@ LifecycleOpt = Annotated[str | None, typer.Option(
     "--lifecycle", help="Keep only events with this lifecycle:transition (e.g. complete) before analysing.")]
 TzOpt = Annotated[str | None, typer.Option("--tz", help="Zone of timestamps written without an offset "
                                            "(CSV), e.g. Asia/Shanghai.")]
+FilterOpt = Annotated[list[str] | None, typer.Option(
+    "--filter", "-f", help="Keep only some cases first; repeat to combine: since=2012-01-01, until=DATE, "
+    "case:category=complaint|inquiry, org:group!=X, has=A|B, has-all=A|B, lacks=A, duration>=2d, "
+    "duration<=PT4H, top-variants=10, coverage=0.8, window=started|completed|contained|intersecting|events. "
+    "See docs/mining.md.")]
 
 
-def load(path: Path, *, tz: str | None = None) -> EventTable:
-    """Read LOG with a progress bar on stderr (bytes read)."""
+def load(path: Path, *, tz: str | None = None, filters: list[str] | None = None) -> EventTable:
+    """Read LOG with a progress bar on stderr (bytes read), then apply the ``--filter`` options."""
     from liucheng.eventlog.importing import import_log
+    from liucheng.mining.filter_text import apply_filters, parse_filter
+
+    for text in filters or ():
+        parse_filter(text)  # a mistyped filter fails before a long read
 
     size = path.stat().st_size if path.is_file() else 0
     with progress_bar(f"reading {path.name}") as bar:
@@ -62,7 +71,8 @@ def load(path: Path, *, tz: str | None = None) -> EventTable:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
 
-        return import_log(path, progress=progress, timezone=tz).table
+        events = import_log(path, progress=progress, timezone=tz).table
+    return apply_filters(events, filters or ())
 
 
 def output(fmt: OutFormat, *, data: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -88,13 +98,14 @@ def dfg_command(
     = False,
     lifecycle: LifecycleOpt = None,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """The directly-follows graph: how often each activity follows another (and how long it waits)."""
     from liucheng.mining.dfg import discover_dfg
     from liucheng.mining.processmap import format_seconds
 
-    graph = discover_dfg(load(log, tz=tz), lifecycle=lifecycle, performance=performance)
+    graph = discover_dfg(load(log, tz=tz, filters=filters), lifecycle=lifecycle, performance=performance)
     columns = ["source", "target", "count"] + (["mean", "median", "p90", "total"] if performance else [])
     if fmt is OutFormat.TABLE:
         rows: list[list[Any]] = [
@@ -119,13 +130,14 @@ def variants_command(
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Show the k most frequent variants.")] = 20,
     lifecycle: LifecycleOpt = None,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Variants (distinct activity sequences) with their cases, share and durations."""
     from liucheng.mining.processmap import format_seconds
     from liucheng.mining.variants import get_variants
 
-    found = get_variants(load(log, tz=tz), lifecycle=lifecycle)
+    found = get_variants(load(log, tz=tz, filters=filters), lifecycle=lifecycle)
     shown = found.top(min(top, len(found.variants))) if found.variants else ()
     columns = ["rank", "cases", "share", "median duration", "activities"]
     if fmt is OutFormat.TABLE:
@@ -155,12 +167,13 @@ def map_command(
     lang: Annotated[Lang, typer.Option("--lang", help="Legend language.", case_sensitive=False)] = Lang.EN,
     lifecycle: LifecycleOpt = None,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
 ) -> None:
     """Draw the process map as an SVG file (open it in a browser)."""
     from liucheng.mining.dfg import discover_dfg
     from liucheng.mining.processmap import render_dfg
 
-    graph = discover_dfg(load(log, tz=tz), lifecycle=lifecycle, performance=view is View.PERFORMANCE)
+    graph = discover_dfg(load(log, tz=tz, filters=filters), lifecycle=lifecycle, performance=view is View.PERFORMANCE)
     svg = render_dfg(graph, view=view.value, lang=lang.value, title=log.name, max_edges=max_edges)  # type: ignore[arg-type]
     out.write_text(svg, encoding="utf-8")
     err_console.print(f"wrote {out} ({len(graph.nodes)} activities, {len(graph.edges)} transitions)")
@@ -173,11 +186,12 @@ def analyze_command(
     lang: Annotated[Lang, typer.Option("--lang", help="Report language: en or zh (简体中文).",
                                        case_sensitive=False)] = Lang.EN,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
 ) -> None:
     """Write one self-contained HTML report of LOG (maps, variants, durations, bottlenecks, ...)."""
     from liucheng.mining.report import SECTIONS, build_report
 
-    events = load(log, tz=tz)
+    events = load(log, tz=tz, filters=filters)
     with progress_bar("analysing") as bar:
         task = bar.add_task("sections", total=len(SECTIONS))
         page = build_report(events, lang=lang.value, title=log.name,  # type: ignore[arg-type]
@@ -200,13 +214,14 @@ def bottlenecks_command(
     log: LogArg,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows per ranking.")] = 15,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Where cases wait longest: per activity, per group and per transition, ranked by total waiting time."""
     from liucheng.mining.bottlenecks import find_bottlenecks
     from liucheng.mining.processmap import format_seconds
 
-    found = find_bottlenecks(load(log, tz=tz))
+    found = find_bottlenecks(load(log, tz=tz, filters=filters))
     rankings = [("activity", found.activities, lambda r: r.activity),
                 ("group", found.groups, lambda r: r.group),
                 ("transition", found.edges, lambda r: f"{r.source} → {r.target}")]
@@ -237,12 +252,13 @@ def handover_command(
                                        case_sensitive=False)] = Holder.GROUP,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows per table.")] = 15,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Hand-overs of work and ping-pong (A → B → A) between groups or resources."""
     from liucheng.mining.handover import find_ping_pong, handovers
 
-    events = load(log, tz=tz)
+    events = load(log, tz=tz, filters=filters)
     moves = sorted(handovers(events, by=by.value), key=lambda h: (-h.count, h.source, h.target))
     found = find_ping_pong(events, by=by.value)
     columns = ["kind", "from", "to", "count", "cases"]
@@ -271,12 +287,13 @@ def rework_command(
     log: LogArg,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows to show.")] = 15,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Repeated steps, self-loops and A → B → A loops per case."""
     from liucheng.mining.rework import find_rework
 
-    found = find_rework(load(log, tz=tz))
+    found = find_rework(load(log, tz=tz, filters=filters))
     steps = [s for s in found.steps if s.extra_executions][:top]
     columns = ["step", "cases", "cases_repeated", "extra_executions", "rework_rate", "self_loops"]
     rows = [[s.step, s.cases, s.cases_repeated, s.extra_executions,
@@ -324,12 +341,13 @@ def conformance_command(
                                            "(optimal alignments: which steps were skipped or added).")] = 0,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Deviating activities and cases to list.")] = 15,
     tz: TzOpt = None,
+    filters: FilterOpt = None,
     fmt: FormatOpt = OutFormat.TABLE,
 ) -> None:
     """Does the log follow the model? Token replay fitness per case and where tokens were missing."""
     from liucheng.mining.conformance import align, token_replay
 
-    events = load(log, tz=tz)
+    events = load(log, tz=tz, filters=filters)
     definition = _model(model, process)
     result = token_replay(events, definition)
     missing = result.missing_by_activity().most_common(top)
@@ -368,11 +386,12 @@ def discover_command(
                                         "directly-follows graph: every case fits (slower).")] = False,
     key: Annotated[str, typer.Option("--key", help="Process key of the written model.")] = "discovered",
     tz: TzOpt = None,
+    filters: FilterOpt = None,
 ) -> None:
     """Discover a BPMN model from the log (inductive miner); deploy it with `liucheng process deploy`."""
     from liucheng.mining.discovery import discover_bpmn
 
-    events = load(log, tz=tz)
+    events = load(log, tz=tz, filters=filters)
     xml = discover_bpmn(events, noise, process_id=key, name=f"Discovered from {log.name}",
                         variant="im" if exact else "imd")
     out.write_text(xml, encoding="utf-8")
