@@ -35,15 +35,16 @@ def test_the_schedule_covers_the_forecast_requirement_at_least_cost(study) -> No
 
 
 def test_predicted_and_achieved_service_levels(study) -> None:
-    # Achieved, counted straight from the file: reached calls of 22-28 Feb answered within 20 s.
+    # Achieved, counted straight from the file: calls of 22-28 Feb that asked for an agent (answered, or
+    # queued), answered within 20 s.
     reached = answered = 0
     with gzip.open(BANK_FILE, "rt", newline="") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             row = {k.strip(): (v or "").strip() for k, v in row.items()}
             if not "990222" <= row["date"] <= "990228" or row["outcome"] == "PHANTOM":
                 continue
-            if row["q_start"] == "0:00:00" and row["ser_start"] == "0:00:00":
-                continue
+            if row["outcome"] != "AGENT" and row["q_start"] == "0:00:00":
+                continue  # hung up in the voice menu: never asked for an agent
             reached += 1
             answered += row["outcome"] == "AGENT" and int(row["q_time"]) <= 20
     assert study.arrivals.sum() == reached

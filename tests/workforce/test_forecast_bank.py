@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from liucheng.core.errors import ValidationError
+from liucheng.workforce.callrecords import read_call_records
 from liucheng.workforce.forecast import Model, accuracy, seasonal_naive
-from liucheng.workforce.intervals import read_call_records, series_from_call_records
+from liucheng.workforce.intervals import series_from_call_records
 from liucheng.workforce.queueing import queue_measures
 from liucheng.workforce.study import BankStudy, anonymous_bank_requirement
 

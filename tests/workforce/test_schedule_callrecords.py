@@ -27,9 +27,10 @@ def _plain(day: str) -> dict[int, list[tuple[int, bool]]]:
             row = {k.strip(): v.strip() for k, v in row.items()}
             if row["date"] != day or row["outcome"] == "PHANTOM":
                 continue
-            if row["q_start"] == "0:00:00" and row["ser_start"] == "0:00:00":
-                continue
-            hour = int((row["q_start"] if row["q_start"] != "0:00:00" else row["ser_start"]).split(":")[0])
+            if row["outcome"] != "AGENT" and row["q_start"] == "0:00:00":
+                continue  # hung up in the voice menu: never asked for an agent
+            reached_at = next(t for t in (row["q_start"], row["ser_start"], row["vru_exit"]) if t != "0:00:00")
+            hour = int(reached_at.split(":")[0])
             out.setdefault(hour, []).append((int(row["q_time"]), row["outcome"] == "AGENT"))
     return out
 
@@ -72,11 +73,13 @@ def test_bad_lines_name_file_line_and_column(tmp_path: Path) -> None:
     good = "AA0101\t1\t0\t0\tPS\t990201\t7:02:47\t7:02:56\t9\t7:02:56\t7:03:10\t14\tAGENT\t7:03:10\t7:05:41\t151\tDORIT"
     path = tmp_path / "calls.txt"
     path.write_text(f"{header}\r\n{good}\r\n{good.replace('7:02:56', '7h02')}\r\n")
-    with pytest.raises(ValidationError, match=r"calls\.txt:3:10: time '7h02' is not H:MM:SS"):
+    with pytest.raises(ValidationError, match=r"'7h02' is not H:MM:SS") as err:
         read_call_records(path)
+    assert err.value.where == f"{path}:3 [q_start]"
     path.write_text(f"{header}\n{good}\n")
     records = read_call_records(path)
     assert records.wait_s.tolist() == [14.0] and records.answered.tolist() == [True]
     path.write_text(f"{header}\n{good.replace('AGENT', 'LOST')}\n")
-    with pytest.raises(ValidationError, match=r"calls\.txt:2:13"):
+    with pytest.raises(ValidationError, match="outcome 'LOST' is not one of") as err:
         read_call_records(path)
+    assert err.value.where == f"{path}:2 [outcome]"

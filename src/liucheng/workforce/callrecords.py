@@ -5,114 +5,151 @@ The file is tab-separated (optionally gzip-compressed), one call per line, with 
 q_time outcome ser_start ser_exit ser_time server``. Dates are ``YYMMDD`` (``990201``), times
 ``H:MM:SS`` (``0:00:00`` means "did not happen": no queue, no service).
 
-A call *reaches the agents* if it joined the queue or was served: calls that hung up in the
-voice-response unit (VRU) never asked for an agent. ``PHANTOM`` calls (lost by the switch) are
-left out. A reached call arrives at ``q_start`` (or ``ser_start`` when served without queueing),
-waits ``q_time`` seconds, and is answered (``AGENT``) or abandons (``HANG``). The service level
-is the share of reached calls answered within the target, abandoned calls included in the base.
+A call *asks for an agent* when it reached one (``outcome`` AGENT) or entered the agent queue
+(``q_start`` set); calls that hung up in the voice-response unit (VRU) and ``PHANTOM`` records
+(lost by the switch) are not demand and are left out. Such a call comes in at ``vru_entry`` (what
+a forecast counts), reaches the agents' queue at ``q_start`` (or ``ser_start`` when served without
+queueing: what the service level of an interval counts), waits ``q_time`` seconds, and is
+answered (``AGENT``) or abandons (``HANG``). The service level is the share of these calls
+answered within the target, abandoned calls included in the base. Every read error names the
+file, the line and the field.
 """
 
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from liucheng.core.errors import ValidationError
 
-FIELDS = [
-    "vru+line",
-    "call_id",
-    "customer_id",
-    "priority",
-    "type",
-    "date",
-    "vru_entry",
-    "vru_exit",
-    "vru_time",
-    "q_start",
-    "q_exit",
-    "q_time",
-    "outcome",
-    "ser_start",
-    "ser_exit",
-    "ser_time",
-    "server",
-]
+FIELDS = (
+    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",
+    "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server",
+)
 OUTCOMES = ("AGENT", "HANG", "PHANTOM")
+_NOT_SET = "0:00:00"
 
 
 @dataclass(frozen=True)
 class CallRecords:
-    """One entry per call that reached the agents (arrays of equal length)."""
+    """One entry per call that asked for an agent (arrays of equal length)."""
 
     day: NDArray[np.datetime64]
-    arrival_s: NDArray[np.float64]  # seconds after midnight
+    #: Seconds after local midnight when the call came in (at the voice-response unit).
+    vru_entry_s: NDArray[np.float64]
+    #: Seconds after local midnight when it reached the agents (queue, or service without queueing).
+    arrival_s: NDArray[np.float64]
     wait_s: NDArray[np.float64]
     service_s: NDArray[np.float64]
-    answered: NDArray[np.bool_]
+    outcome: NDArray[np.str_]
     call_type: NDArray[np.str_]
 
+    @property
+    def answered(self) -> NDArray[np.bool_]:
+        return self.outcome == "AGENT"
 
-def _seconds(text: str, where: str) -> int:
-    parts = text.split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValidationError(f"time {text!r} is not H:MM:SS", where=where)
-    h, m, s = (int(p) for p in parts)
-    return h * 3600 + m * 60 + s
+    def __len__(self) -> int:
+        return len(self.day)
 
+    def select(self, keep: NDArray[np.bool_]) -> CallRecords:
+        """The calls where ``keep`` is true."""
+        return CallRecords(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
 
-def _day(text: str, where: str) -> date:
-    if len(text) != 6 or not text.isdigit():
-        raise ValidationError(f"date {text!r} is not YYMMDD", where=where)
-    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
-    try:
-        return date(1900 + yy if yy >= 50 else 2000 + yy, mm, dd)
-    except ValueError as exc:
-        raise ValidationError(f"date {text!r}: {exc}", where=where) from exc
+    def entry_instants(self, zone: str) -> NDArray[np.datetime64]:
+        """When each call came in, as UTC ``datetime64[us]``, the wall-clock times read in ``zone``
+        (a time that a daylight-saving change skips or repeats is taken at its earlier reading)."""
+        local = self.day.astype("datetime64[us]") + (self.vru_entry_s * 1_000_000).astype("timedelta64[us]")
+        aware = pc.assume_timezone(pa.array(local), zone, ambiguous="earliest", nonexistent="earliest")
+        return aware.cast(pa.int64()).to_numpy().astype("datetime64[us]")
 
 
 def read_call_records(path: str | Path) -> CallRecords:
-    """Read the calls that reached the agents; bad lines raise ``ValidationError`` naming file:line:column."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    days, arrivals, waits, services, answered, types = [], [], [], [], [], []
-    with opener(path, "rt", newline="") as handle:
-        header = handle.readline().rstrip("\r\n").split("\t")
-        if header != list(FIELDS):
-            raise ValidationError(f"header is {header[:4]}..., expected {FIELDS[:4]}...", where=f"{path}:1")
-        for line_no, line in enumerate(handle, start=2):
-            row = line.rstrip("\r\n").split("\t")
-            if row == [""]:
-                continue
-            where = f"{path}:{line_no}"
-            if len(row) != len(FIELDS):
-                raise ValidationError(f"{len(row)} fields, expected {len(FIELDS)}", where=where)
-            rec = dict(zip(FIELDS, row, strict=True))
-            if rec["outcome"] not in OUTCOMES:
-                raise ValidationError(f"outcome {rec['outcome']!r} is not one of {OUTCOMES}", where=f"{where}:13")
-            q_start = _seconds(rec["q_start"], f"{where}:10")
-            ser_start = _seconds(rec["ser_start"], f"{where}:14")
-            if rec["outcome"] == "PHANTOM" or (q_start == 0 and ser_start == 0):
-                continue
-            days.append(_day(rec["date"], f"{where}:6"))
-            arrivals.append(q_start or ser_start)
-            waits.append(int(rec["q_time"]) if rec["q_time"].isdigit() else 0)
-            services.append(int(rec["ser_time"]) if rec["ser_time"].isdigit() else 0)
-            answered.append(rec["outcome"] == "AGENT")
-            types.append(rec["type"])
+    """The calls of a file (plain or ``.gz``) that asked for an agent; a bad line raises
+    ``ValidationError`` whose ``where`` is ``FILE:LINE [field]``."""
+    days, entries, arrivals, waits, services, outcomes, types = [], [], [], [], [], [], []
+    for line_no, row in _rows(path):
+        where = f"{path}:{line_no}"
+        outcome = row["outcome"]
+        if outcome not in OUTCOMES:
+            raise ValidationError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}",
+                                  where=f"{where} [outcome]", hint="the outcome column holds AGENT, HANG or PHANTOM")
+        if outcome == "PHANTOM" or (outcome != "AGENT" and row["q_start"] == _NOT_SET):
+            continue
+        days.append(_day(row["date"], where))
+        entries.append(_clock_s(row["vru_entry"], where, "vru_entry"))
+        queued = _clock_s(row["q_start"], where, "q_start")
+        served = _clock_s(row["ser_start"], where, "ser_start")
+        arrivals.append(queued or served or _clock_s(row["vru_exit"], where, "vru_exit"))
+        waits.append(_seconds(row["q_time"], where, "q_time"))
+        services.append(_seconds(row["ser_time"], where, "ser_time"))
+        outcomes.append(outcome)
+        types.append(row["type"])
     return CallRecords(
         day=np.array(days, dtype="datetime64[D]"),
+        vru_entry_s=np.array(entries, dtype=float),
         arrival_s=np.array(arrivals, dtype=float),
         wait_s=np.array(waits, dtype=float),
         service_s=np.array(services, dtype=float),
-        answered=np.array(answered, dtype=bool),
+        outcome=np.array(outcomes, dtype=str),
         call_type=np.array(types, dtype=str),
     )
+
+
+def _rows(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as raw:
+        lines = io.TextIOWrapper(raw, encoding="ascii", newline="")
+        header = next(lines, "").rstrip("\r\n").split("\t")
+        if tuple(header) != FIELDS:
+            wrong = next((h for h, f in zip(header, FIELDS, strict=False) if h != f), "too few fields")
+            raise ValidationError(f"header does not match the call-record format at {wrong!r}", where=f"{path}:1",
+                                  hint="expected tab-separated: " + ",".join(FIELDS))
+        for line_no, line in enumerate(lines, start=2):
+            values = line.rstrip("\r\n").split("\t")
+            if values == [""]:
+                continue
+            if len(values) != len(FIELDS):
+                raise ValidationError(f"{len(values)} fields, expected {len(FIELDS)}", where=f"{path}:{line_no}",
+                                      hint="fields are tab-separated")
+            yield line_no, dict(zip(FIELDS, values, strict=True))
+
+
+def _day(text: str, where: str) -> date:
+    try:
+        if len(text) != 6 or not text.isdigit():
+            raise ValueError(text)
+        yy = int(text[:2])
+        return date(1900 + yy if yy >= 50 else 2000 + yy, int(text[2:4]), int(text[4:6]))
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a YYMMDD date", where=f"{where} [date]", hint="e.g. 990201") from None
+
+
+def _clock_s(text: str, where: str, name: str) -> int:
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValidationError(f"{text!r} is not H:MM:SS", where=f"{where} [{name}]", hint="e.g. 7:02:47")
+    hours, minutes, seconds = (int(p) for p in parts)
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _seconds(text: str, where: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a number of seconds", where=f"{where} [{name}]",
+                              hint="e.g. 166") from None
+    if value < 0:
+        raise ValidationError(f"{text!r} is negative", where=f"{where} [{name}]", hint="seconds are >= 0")
+    return value
 
 
 @dataclass(frozen=True)

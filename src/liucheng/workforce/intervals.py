@@ -6,19 +6,14 @@ up with the calendar. A contact falls in the slot its local wall-clock time show
 without contacts are zero (a closed hour is a zero, not a gap). On a daylight-saving day the slots
 of the hour that never exists stay zero and the hour shown twice counts into one set of slots.
 
-Call records are the Technion "Anonymous Bank" format: one tab-separated line per call with
-``date`` as ``YYMMDD`` (``990201``), clock times as ``H:MM:SS`` and ``0:00:00`` meaning "did not
-happen". A call asks for an agent when it reached an agent (``outcome`` AGENT) or entered the agent
-queue (``q_start`` set); calls that hung up in the voice menu and PHANTOM records are not demand.
-Its arrival instant is ``vru_entry``.
+Call records (the Technion "Anonymous Bank" format, read by ``callrecords``) count the calls that
+asked for an agent, at the instant they came in (``vru_entry``).
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -31,14 +26,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import CASE_ID, TIMESTAMP, EventTable
+from liucheng.workforce.callrecords import read_call_records
 
 #: The zone of the Anonymous Bank call centre (Israel; UTC+2 all of February 1999).
 BANK_ZONE = "Asia/Jerusalem"
-CALL_FIELDS = (
-    "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",
-    "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server",
-)
-_NOT_SET = "0:00:00"
 
 
 @dataclass(frozen=True)
@@ -80,16 +71,6 @@ def slot_instants(first_day: date, zone: str, interval_s: int, n: int) -> list[d
         wall = datetime.combine(first_day + timedelta(days=day), time(0)) + timedelta(seconds=slot * interval_s)
         out.append(wall.replace(tzinfo=tz).astimezone(UTC))
     return out
-
-
-@dataclass(frozen=True)
-class CallRecords:
-    """The calls that asked for an agent, as arrays (one row per call)."""
-
-    arrival: NDArray[np.datetime64]  # UTC, microseconds
-    outcome: NDArray[np.str_]
-    queue_s: NDArray[np.float64]
-    service_s: NDArray[np.float64]
 
 
 def check_interval(minutes: int) -> int:
@@ -190,66 +171,7 @@ def _count(text: str, where: str) -> float:
     return value
 
 
-def read_call_records(path: str | Path, *, zone: str = BANK_ZONE) -> CallRecords:
-    """The calls of an Anonymous Bank file (plain or ``.gz``) that asked for an agent."""
-    tz = zone_info(zone)
-    arrival, outcome, queue_s, service_s = [], [], [], []
-    for line_no, row in _call_rows(path):
-        where = f"{path}:{line_no}"
-        if row["outcome"] == "PHANTOM" or (row["outcome"] != "AGENT" and row["q_start"] == _NOT_SET):
-            continue
-        day = _call_date(row["date"], where)
-        arrival.append(datetime.combine(day, _clock(row["vru_entry"], where, "vru_entry"), tz).timestamp())
-        outcome.append(row["outcome"])
-        queue_s.append(_seconds(row["q_time"], where, "q_time"))
-        service_s.append(_seconds(row["ser_time"], where, "ser_time"))
-    stamps = (np.asarray(arrival) * 1_000_000).round().astype(np.int64).astype("datetime64[us]")
-    return CallRecords(stamps, np.asarray(outcome), np.asarray(queue_s, float), np.asarray(service_s, float))
-
-
 def series_from_call_records(path: str | Path, *, interval_min: int, zone: str = BANK_ZONE) -> IntervalSeries:
-    return count_per_interval(read_call_records(path, zone=zone).arrival, interval_min=interval_min, zone=zone)
-
-
-def _call_rows(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as raw:
-        lines = io.TextIOWrapper(raw, encoding="ascii", newline="")
-        header = next(lines, "").rstrip("\r\n").split("\t")
-        if tuple(header) != CALL_FIELDS:
-            wrong = next((h for h, f in zip(header, CALL_FIELDS, strict=False) if h != f), "too few fields")
-            raise ValidationError(f"header does not match the call-record format at {wrong!r}", where=f"{path}:1",
-                                  hint="expected tab-separated: " + ",".join(CALL_FIELDS))
-        for line_no, line in enumerate(lines, start=2):
-            values = line.rstrip("\r\n").split("\t")
-            if len(values) != len(CALL_FIELDS):
-                raise ValidationError(f"{len(values)} fields, expected {len(CALL_FIELDS)}", where=f"{path}:{line_no}",
-                                      hint="fields are tab-separated")
-            yield line_no, dict(zip(CALL_FIELDS, values, strict=True))
-
-
-def _call_date(text: str, where: str) -> date:
-    try:
-        return date(1900 + int(text[:2]) if int(text[:2]) >= 50 else 2000 + int(text[:2]), int(text[2:4]),
-                    int(text[4:6]))
-    except ValueError:
-        raise ValidationError(f"{text!r} is not a YYMMDD date", where=f"{where} [date]", hint="e.g. 990201") from None
-
-
-def _clock(text: str, where: str, name: str) -> time:
-    try:
-        hours, minutes, seconds = (int(p) for p in text.split(":"))
-        return time(hours, minutes, seconds)
-    except ValueError:
-        raise ValidationError(f"{text!r} is not H:MM:SS", where=f"{where} [{name}]", hint="e.g. 7:02:47") from None
-
-
-def _seconds(text: str, where: str, name: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValidationError(f"{text!r} is not a number of seconds", where=f"{where} [{name}]",
-                              hint="e.g. 166") from None
-    if value < 0:
-        raise ValidationError(f"{text!r} is negative", where=f"{where} [{name}]", hint="seconds are >= 0")
-    return value
+    """Calls that asked for an agent per interval, counted when they came in (see ``callrecords``)."""
+    zone_info(zone)
+    return count_per_interval(read_call_records(path).entry_instants(zone), interval_min=interval_min, zone=zone)

@@ -21,14 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from liucheng.core.errors import ValidationError
+from liucheng.workforce.callrecords import CallRecords, count_intervals, read_call_records
 from liucheng.workforce.forecast import Forecast, Model, forecast
-from liucheng.workforce.intervals import (
-    BANK_ZONE,
-    CallRecords,
-    count_per_interval,
-    read_call_records,
-    slot_instants,
-)
+from liucheng.workforce.intervals import BANK_ZONE, count_per_interval, slot_instants
 from liucheng.workforce.schedule import ScheduleResult, schedule_shifts
 from liucheng.workforce.shifts import ShiftType
 from liucheng.workforce.staffing import StaffingRequirement, StaffingTargets, required_agents
@@ -61,14 +56,14 @@ class BankStudy:
 def call_parameters(calls: CallRecords) -> CallParameters:
     """Mean handle time of served calls and the censored-MLE mean patience (see module doc)."""
     served = calls.service_s > 0
-    queued = calls.queue_s > 0
+    queued = calls.wait_s > 0
     abandoned = (calls.outcome == "HANG") & queued
     if not served.any() or not abandoned.any():
         raise ValidationError("need served and abandoned calls to estimate handle time and patience",
                               where="call records", hint="give a longer period of calls")
     return CallParameters(
         aht_s=float(calls.service_s[served].mean()),
-        patience_s=float(calls.queue_s[queued].sum() / abandoned.sum()),
+        patience_s=float(calls.wait_s[queued].sum() / abandoned.sum()),
         served=int(served.sum()),
         abandoned=int(abandoned.sum()),
     )
@@ -87,17 +82,16 @@ def anonymous_bank_requirement(
     Handle time and patience come from the three history weeks only, like the forecast.
     The default target is 80 % of calls answered within 20 s.
     """
-    calls = read_call_records(path, zone=BANK_ZONE)
-    series = count_per_interval(calls.arrival, interval_min=interval_min, zone=BANK_ZONE)
+    calls = read_call_records(path)
+    entered = calls.entry_instants(BANK_ZONE)
+    series = count_per_interval(entered, interval_min=interval_min, zone=BANK_ZONE)
     if series.days < HISTORY_DAYS + HORIZON_DAYS:
         raise ValidationError(f"{series.days} days of calls, need {HISTORY_DAYS + HORIZON_DAYS}", where=str(path),
                               hint="give the whole February 1999 file")
     history = series.head(HISTORY_DAYS)
     (cut_at,) = slot_instants(history.first_day + timedelta(days=HISTORY_DAYS), BANK_ZONE, series.interval_s, 1)
     cut = np.datetime64(cut_at.replace(tzinfo=None), "us")
-    before = calls.arrival < cut
-    past = CallRecords(calls.arrival[before], calls.outcome[before], calls.queue_s[before], calls.service_s[before])
-    params = call_parameters(past)
+    params = call_parameters(calls.select(entered < cut))
     predicted = forecast(history, horizon_days=HORIZON_DAYS, model=model)
     actual = series.counts[HISTORY_DAYS * series.per_day : (HISTORY_DAYS + HORIZON_DAYS) * series.per_day]
     requirement = required_agents(
@@ -177,8 +171,6 @@ def bank_schedule(path: str | Path = BANK_FILE, *, shifts_path: str | Path | Non
     shifts, and set the schedule's predicted service level beside the one the records show."""
     from datetime import date
 
-    from liucheng.workforce.callrecords import count_intervals
-    from liucheng.workforce.callrecords import read_call_records as read_reached_calls
     from liucheng.workforce.queueing import queue_measures
 
     study = anonymous_bank_requirement(path, interval_min=30)
@@ -194,7 +186,7 @@ def bank_schedule(path: str | Path = BANK_FILE, *, shifts_path: str | Path | Non
         return np.where(agents > 0, measured, np.where(volume > 0, 0.0, np.nan))
 
     first = date(1999, 2, 1) + timedelta(days=HISTORY_DAYS)
-    counts = count_intervals(read_reached_calls(path), first_day=first, n_days=HORIZON_DAYS, interval_min=30,
+    counts = count_intervals(read_call_records(path), first_day=first, n_days=HORIZON_DAYS, interval_min=30,
                              target_s=target_s)
     with np.errstate(invalid="ignore", divide="ignore"):
         achieved = np.where(counts.arrivals > 0, counts.answered_in_target / counts.arrivals, np.nan)
