@@ -17,11 +17,13 @@ result of a filter in ``liucheng.mining.filters``) and builds on the helpers her
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Generic, Literal, TypeVar
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import msgspec
+import pyarrow as pa
 
 from liucheng.core.errors import ValidationError
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, LIFECYCLE, TIMESTAMP, EventTable
@@ -167,3 +169,28 @@ def with_activity_codes(table: ir.Table) -> ir.Table:
     names = table.select(ACTIVITY).distinct()
     codes = names.mutate(code=ibis.row_number().over(ibis.window(order_by=names[ACTIVITY])).cast("int32"))
     return table.join(codes, ACTIVITY)
+
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class Rows(list[T], Generic[T]):
+    """A small result table: a list of typed rows that converts to Arrow or plain dicts."""
+
+    def __init__(self, row_type: type[T], rows: list[T] | None = None) -> None:
+        super().__init__(rows or [])
+        self.row_type = row_type
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [msgspec.structs.asdict(row) for row in self]
+
+    def to_arrow(self) -> pa.Table:
+        if self:
+            return pa.Table.from_pylist(self.to_dicts())
+        return pa.table({name: pa.nulls(0) for name in self.row_type.__struct_fields__})
+
+
+def fetch(expr: ir.Table, row_type: type[T]) -> Rows[T]:
+    """Run ``expr`` and build one ``row_type`` per result row (columns named as its fields)."""
+    records = expr.select(*row_type.__struct_fields__).to_pyarrow().to_pylist()
+    return Rows(row_type, [row_type(**record) for record in records])

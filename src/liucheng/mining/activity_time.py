@@ -1,4 +1,4 @@
-"""Service time and waiting time per activity, and the helpers the performance analyses share.
+"""Service time and waiting time per activity: the activity instances the performance analyses share.
 
 Where a log records ``start`` and ``complete`` lifecycle transitions, an *activity instance* is a
 start paired with the next complete of the same activity in the case, first in first out (the
@@ -17,11 +17,10 @@ Within a case, events are ordered by ``(timestamp, event_index)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Final, Literal
 
 import ibis
 import msgspec
-import pyarrow as pa
 
 from liucheng.eventlog.table import (
     ACTIVITY,
@@ -32,37 +31,13 @@ from liucheng.eventlog.table import (
     RESOURCE,
     TIMESTAMP,
 )
-from liucheng.mining._ibis import EventsLike, as_ibis, case_window, seconds_between
+from liucheng.mining._ibis import EventsLike, Rows, as_ibis, case_window, fetch, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-T = TypeVar("T", bound=msgspec.Struct)
-
 START: Final = "start"
 COMPLETE: Final = "complete"
-
-
-class Rows(list[T], Generic[T]):
-    """A small result table: a list of typed rows that converts to Arrow or plain dicts."""
-
-    def __init__(self, row_type: type[T], rows: list[T] | None = None) -> None:
-        super().__init__(rows or [])
-        self.row_type = row_type
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        return [msgspec.structs.asdict(row) for row in self]
-
-    def to_arrow(self) -> pa.Table:
-        if self:
-            return pa.Table.from_pylist(self.to_dicts())
-        return pa.table({name: pa.nulls(0) for name in self.row_type.__struct_fields__})
-
-
-def fetch(expr: ir.Table, row_type: type[T]) -> Rows[T]:
-    """Run ``expr`` and build one ``row_type`` per result row (columns named as its fields)."""
-    records = expr.select(*row_type.__struct_fields__).to_pyarrow().to_pylist()
-    return Rows(row_type, [row_type(**record) for record in records])
 
 
 def has_lifecycle_pairs(events: EventsLike) -> bool:

@@ -22,8 +22,8 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, GROUP, TIMESTAMP
-from liucheng.mining._ibis import EventsLike, as_ibis, seconds_between
-from liucheng.mining.activity_time import Rows, activity_instances, case_window, fetch
+from liucheng.mining._ibis import EventsLike, Rows, as_ibis, case_window, fetch, seconds_between
+from liucheng.mining.activity_time import activity_instances
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -25,8 +25,7 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, TIMESTAMP
-from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis, seconds_between
-from liucheng.mining.activity_time import Rows, case_window, fetch
+from liucheng.mining._ibis import EventsLike, MiningInputError, Rows, as_ibis, case_window, fetch, seconds_between
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

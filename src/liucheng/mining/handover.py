@@ -26,8 +26,7 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import CASE_ID, EVENT_INDEX, TIMESTAMP
-from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis
-from liucheng.mining.activity_time import Rows, case_window, fetch
+from liucheng.mining._ibis import EventsLike, MiningInputError, Rows, as_ibis, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -19,8 +19,7 @@ import ibis
 import msgspec
 
 from liucheng.eventlog.table import CASE_ID, GROUP, TIMESTAMP
-from liucheng.mining._ibis import EventsLike, seconds_between
-from liucheng.mining.activity_time import Rows, case_window, fetch
+from liucheng.mining._ibis import EventsLike, Rows, case_window, fetch, seconds_between
 from liucheng.mining.rework import with_steps
 
 if TYPE_CHECKING:

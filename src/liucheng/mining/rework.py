@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID
-from liucheng.mining._ibis import EventsLike, MiningInputError, as_ibis
-from liucheng.mining.activity_time import Rows, case_window, fetch
+from liucheng.mining._ibis import EventsLike, MiningInputError, Rows, as_ibis, case_window, fetch
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
