@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
-from liucheng.core.calendar import BusinessCalendar, china_mainland
+from liucheng.core.calendar import WARN_DAYS_AHEAD, BusinessCalendar, china_mainland
 from liucheng.engine.policy import DEFAULT_CATEGORIES, SlaPolicy
 from tests.cli.conftest import COMPLAINT, EXAMPLE_CONFIG, URGENT, as_json
 
@@ -126,3 +127,21 @@ def test_configured_categories_are_the_ones_cases_may_have(cli):
     assert opened["category"] == "billing"
     result = cli("case", "open", "-p", "complaint", "--category", "gossip", expect=2)
     assert "gossip" in result.stderr and "billing" in result.stderr
+
+
+def test_loading_warns_when_a_presets_holidays_run_out_and_next_year_can_be_added(cli, tmp_path):
+    last = china_mainland().holidays_until
+    expect_warning = (last - date.today()).days <= WARN_DAYS_AHEAD  # the real clock drives the CLI
+    plain = tmp_path / "cn.toml"
+    plain.write_text('[[calendars]]\nname = "cn"\npreset = "china_mainland"\n', encoding="utf-8")
+    loaded = cli("config", "load", plain)
+    assert ("holidays are known until " + last.isoformat() in loaded.stderr) == expect_warning
+    assert bool(as_json(cli("config", "load", plain, "-F", "json"))["warnings"]) == expect_warning
+    nxt = last.year + 1
+    extended = tmp_path / "cn-next.toml"
+    extended.write_text('[[calendars]]\nname = "cn"\npreset = "china_mainland"\n'
+                        f'holidays = ["{nxt}-01-01"]\nmakeup_workdays = []\n', encoding="utf-8")
+    assert as_json(cli("config", "load", extended, "-F", "json"))["warnings"] == []
+    stored = as_json(cli("config", "show", "-F", "json"))["calendars"]
+    shown = {c["name"]: BusinessCalendar.from_dict(c) for c in stored}
+    assert date(nxt, 1, 1) in shown["cn"].holidays and shown["cn"].holidays_until == date(nxt, 12, 31)

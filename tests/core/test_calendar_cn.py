@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from liucheng.core.calendar import china_mainland
+from liucheng.core.calendar import BusinessCalendar, china_mainland
 from liucheng.core.errors import ValidationError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -111,3 +111,35 @@ def test_bad_arguments_are_named(kwargs, where):
         china_mainland(**kwargs)
     assert caught.value.where == where
     assert caught.value.hint
+
+
+# -- the end of the shipped notices ---------------------------------------------------------------
+def test_the_calendar_knows_where_its_holidays_end_and_warns_ahead() -> None:
+    cal = china_mainland()
+    last_year = max(cal.holidays).year
+    assert cal.holidays_until == date(last_year, 12, 31)
+    assert cal.holiday_warning(date(last_year, 6, 1)) is None
+    warning = cal.holiday_warning(date(last_year, 11, 21))
+    assert warning is not None and f"{last_year}-12-31" in warning and f"{last_year + 1}'s holidays" in warning
+    assert cal.holiday_warning(date(last_year + 1, 3, 1)) is not None  # past the end: still said
+    # An owner-kept list (no preset) never warns.
+    kept_by_owner = BusinessCalendar.from_dict(cal.to_dict() | {"holidays_until": None})
+    assert kept_by_owner.holiday_warning(date(2099, 1, 1)) is None
+
+
+def test_next_years_days_can_be_added_to_the_preset() -> None:
+    shipped = china_mainland()
+    nxt = max(shipped.holidays).year + 1
+    new_year = date(nxt, 1, 1)
+    extended = china_mainland(holidays=[new_year.isoformat()], makeup_workdays=[date(nxt, 1, 3)])
+    assert extended.holidays_until == date(nxt, 12, 31) and extended.holiday_warning(date(nxt - 1, 11, 21)) is None
+    assert new_year in extended.holidays and new_year not in shipped.holidays
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def day_of(day: date) -> tuple[datetime, datetime]:
+        return datetime.combine(day, time(0), shanghai), datetime.combine(day + timedelta(days=1), time(0), shanghai)
+
+    assert extended.business_seconds(*day_of(new_year)) == 0  # the added holiday is closed
+    assert extended.business_seconds(*day_of(date(nxt, 1, 3))) == DAY_HOURS  # the added make-up day works
+    again = BusinessCalendar.from_dict(extended.to_dict())
+    assert again == extended and again.holidays_until == extended.holidays_until

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from liucheng.cli.output import Format, FormatOption, emit, fields, handle_errors, table
+from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, table
 from liucheng.cli.state import app_state
 from liucheng.services.config import apply_config, current_config, read_config_file
 
@@ -33,10 +33,13 @@ def load_command(
     config = read_config_file(file)
     platform = app_state().platform()
     with platform.store.unit_of_work() as uow:
-        summary = apply_config(uow, config)
+        summary = apply_config(uow, config, today=platform.clock.now().date())
     platform.reload()
     data = asdict(summary)
-    emit(fmt, data, lambda: [f"loaded {file}", fields((k.replace("_", " "), v) for k, v in data.items())])
+    for warning in summary.warnings if fmt is Format.TABLE else ():
+        err_console.print(f"warning: {warning}", style="yellow", markup=False)
+    counts = {k: v for k, v in data.items() if k != "warnings"}
+    emit(fmt, data, lambda: [f"loaded {file}", fields((k.replace("_", " "), v) for k, v in counts.items())])
 
 
 def _render(data: dict[str, Any]) -> list[Any]:

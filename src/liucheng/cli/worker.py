@@ -156,6 +156,12 @@ def worker_command(
     state = app_state()
     prefixes = parse_prefixes(webhook_prefix)
     platform = state.platform()  # fail fast on a missing or outdated database
+    if fmt is Format.TABLE:
+        from liucheng.services.config import calendar_warnings
+
+        with platform.store.unit_of_work(read_only=True) as uow:
+            for warning in calendar_warnings(uow, platform.clock.now().date()):
+                err_console.print(f"warning: {warning}", style="yellow", markup=False)
     if once:
         stats = Worker(platform, url_prefixes=prefixes).run_once()
         emit(fmt, stats_data(stats, "1/1"), lambda: [stats_line(stats), *stats.errors])

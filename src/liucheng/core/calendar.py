@@ -38,7 +38,9 @@ from liucheng.core.errors import ConfigurationError, ValidationError
 Interval = tuple[time, time]
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_FIELDS = ("name", "zone", "weekly_hours", "holidays", "makeup_workdays", "makeup_weekday")
+_FIELDS = ("name", "zone", "weekly_hours", "holidays", "makeup_workdays", "makeup_weekday", "holidays_until")
+#: How long before its holiday list runs out a calendar starts to warn.
+WARN_DAYS_AHEAD = 45
 
 _US = 1_000_000
 _DAY_US = 86_400 * _US
@@ -93,6 +95,9 @@ class BusinessCalendar:
     holidays: frozenset[date] = frozenset()
     makeup_workdays: frozenset[date] = frozenset()
     makeup_weekday: int = 0
+    #: The last day the holiday list is known to cover (a preset's published notices); None when
+    #: the owner keeps the list. After it, holidays count as working days: see ``holiday_warning``.
+    holidays_until: date | None = None
     _tz: ZoneInfo = field(init=False, repr=False, compare=False)
     _day_us: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False, compare=False)
     _cache: dict[date, tuple[tuple[int, int], ...]] = field(init=False, repr=False, compare=False)
@@ -106,6 +111,8 @@ class BusinessCalendar:
         put(self, "holidays", _dates(self.holidays, "calendar.holidays"))
         put(self, "makeup_workdays", _dates(self.makeup_workdays, "calendar.makeup_workdays"))
         put(self, "makeup_weekday", _weekday(self.makeup_weekday, "calendar.makeup_weekday"))
+        if self.holidays_until is not None:
+            put(self, "holidays_until", next(iter(_dates((self.holidays_until,), "calendar.holidays_until"))))
         both = sorted(self.holidays & self.makeup_workdays)
         if both:
             _fail("calendar.makeup_workdays", f"{both[0]} is also a holiday", "keep it in one list only")
@@ -187,6 +194,7 @@ class BusinessCalendar:
             holidays=data.get("holidays", ()),
             makeup_workdays=data.get("makeup_workdays", ()),
             makeup_weekday=data.get("makeup_weekday", 0),
+            holidays_until=data.get("holidays_until"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,7 +209,18 @@ class BusinessCalendar:
             "holidays": sorted(d.isoformat() for d in self.holidays),
             "makeup_workdays": sorted(d.isoformat() for d in self.makeup_workdays),
             "makeup_weekday": WEEKDAY_NAMES[self.makeup_weekday],
-        }
+        } | ({"holidays_until": self.holidays_until.isoformat()} if self.holidays_until else {})
+
+    def holiday_warning(self, today: date, *, days_ahead: int = WARN_DAYS_AHEAD) -> str | None:
+        """What to tell the owner when the holiday list ends within ``days_ahead`` of ``today``
+        (or has ended): deadlines after its end treat holidays as working days."""
+        if self.holidays_until is None or (self.holidays_until - today).days > days_ahead:
+            return None
+        nxt = self.holidays_until.year + 1
+        return (f"calendar {self.name!r}: its holidays are known until {self.holidays_until.isoformat()}; "
+                f"deadlines after that count {nxt}'s holidays as working days. Add {nxt}'s holidays and "
+                f"make-up days to the calendar in the config file (holidays = [...], makeup_workdays = [...]) "
+                f"and load it again, or upgrade liucheng")
 
     # -- open periods as UTC microseconds -----------------------------------------------------
 
@@ -253,11 +272,15 @@ def china_mainland(
     hours: Iterable[Interval] = ((time(9), time(12)), (time(13, 30), time(18))),
     weekdays: Iterable[int] = range(5),
     years: Iterable[int] | None = None,
+    holidays: Iterable[date | str] = (),
+    makeup_workdays: Iterable[date | str] = (),
 ) -> BusinessCalendar:
     """A mainland China calendar with the State Council's holidays and make-up days (调休).
 
     ``years`` picks which years' notices apply (default: all shipped, see ``cn_holidays.toml``);
-    outside them only the weekly hours count. Make-up days work the hours of the first weekday.
+    outside them only the weekly hours count. ``holidays`` and ``makeup_workdays`` add days (a
+    year whose notice came out after this release); the list is known until the end of the last
+    year either covers (``holidays_until``). Make-up days work the hours of the first weekday.
     """
     data = _cn_holidays()
     if isinstance(years, int):
@@ -270,13 +293,19 @@ def china_mainland(
     if not days:
         _fail("weekdays", "no working weekday given", "e.g. range(5) for Monday to Friday")
     day_hours = tuple(hours)
+    added_off = _dates(holidays, "holidays")
+    added_on = _dates(makeup_workdays, "makeup_workdays")
+    shipped_off = frozenset().union(*(data[year][0] for year in chosen))
+    shipped_on = frozenset().union(*(data[year][1] for year in chosen))
+    last_year = max([*chosen, *(d.year for d in added_off | added_on)], default=None)
     return BusinessCalendar(
         name=name,
         zone=zone,
         weekly_hours={wd: day_hours for wd in days},
-        holidays=frozenset().union(*(data[year][0] for year in chosen)),
-        makeup_workdays=frozenset().union(*(data[year][1] for year in chosen)),
+        holidays=(shipped_off - added_on) | added_off,
+        makeup_workdays=(shipped_on - added_off) | added_on,
         makeup_weekday=days[0],
+        holidays_until=date(last_year, 12, 31) if last_year is not None else None,
     )
 
 

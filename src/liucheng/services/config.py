@@ -81,6 +81,8 @@ class LoadSummary:
     policies: int = 0
     queues: int = 0
     categories: int = 0
+    #: Things to act on soon, e.g. a calendar whose holiday list runs out.
+    warnings: list[str] = field(default_factory=list)
 
 
 # -- reading and checking the file ----------------------------------------------------------------
@@ -152,14 +154,15 @@ def _calendar(place: str, entry: dict[str, Any]) -> BusinessCalendar:
             raise ValidationError(exc.message, where=place, hint=exc.hint) from None
     if preset not in PRESETS:
         raise ValidationError(f"unknown preset {preset!r}", where=f"{place}.preset", hint=f"one of {PRESETS}")
-    extra = sorted(set(entry) - {"preset", "name", "zone", "years"})
+    allowed = ("name", "zone", "years", "holidays", "makeup_workdays")
+    extra = sorted(set(entry) - {"preset", *allowed})
     if extra:
         raise ValidationError(
             f"{extra[0]!r} cannot be combined with a preset",
             where=place,
-            hint="a preset takes name, zone and years",
+            hint="a preset takes name, zone, years, and holidays and makeup_workdays to add",
         )
-    options: dict[str, Any] = {k: entry[k] for k in ("name", "zone", "years") if k in entry}
+    options: dict[str, Any] = {k: _json_dates(entry[k]) for k in allowed if k in entry}
     try:
         return china_mainland(**options)
     except ValidationError as exc:
@@ -331,8 +334,11 @@ def _check_references(uow: UnitOfWork, config: OrgConfig) -> None:
             )
 
 
-def apply_config(uow: UnitOfWork, config: OrgConfig) -> LoadSummary:
-    """Write ``config`` in the caller's unit of work; any error leaves the whole transaction unwritten."""
+def apply_config(uow: UnitOfWork, config: OrgConfig, *, today: date | None = None) -> LoadSummary:
+    """Write ``config`` in the caller's unit of work; any error leaves the whole transaction unwritten.
+
+    ``today`` (the platform clock's date) lets the summary warn about calendars whose holiday
+    lists run out soon."""
     _check_references(uow, config)
     summary = LoadSummary()
     existing_users = {u.user_id for u in uow.org.users()}
@@ -362,6 +368,9 @@ def apply_config(uow: UnitOfWork, config: OrgConfig) -> LoadSummary:
     for calendar in config.calendars:
         uow.calendars.put(calendar.name, calendar.to_dict())
         summary.calendars += 1
+        warning = calendar.holiday_warning(today) if today is not None else None
+        if warning is not None:
+            summary.warnings.append(warning)
     for policy, processes in config.policies:
         single = processes[0] if len(processes) == 1 and processes[0] != "*" else None
         uow.sla_policies.put(policy.name, policy.to_dict() | {"processes": processes}, process_key=single)
@@ -373,6 +382,12 @@ def apply_config(uow: UnitOfWork, config: OrgConfig) -> LoadSummary:
         uow.settings.put(CATEGORIES_SETTING, config.categories)
         summary.categories = len(config.categories)
     return summary
+
+
+def calendar_warnings(uow: UnitOfWork, today: date) -> list[str]:
+    """Warnings for the stored calendars whose holiday lists run out soon (see ``holiday_warning``)."""
+    found = (BusinessCalendar.from_dict(data).holiday_warning(today) for data in uow.calendars.list().values())
+    return [warning for warning in found if warning is not None]
 
 
 def current_config(uow: UnitOfWork) -> dict[str, Any]:
