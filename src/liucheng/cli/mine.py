@@ -194,7 +194,8 @@ def analyze_command(
     events = load(log, tz=tz, filters=filters)
     with progress_bar("analysing") as bar:
         task = bar.add_task("sections", total=len(SECTIONS))
-        page = build_report(events, lang=lang.value, title=log.name,  # type: ignore[arg-type]
+        title = log.name + (f" ({'; '.join(filters)})" if filters else "")
+        page = build_report(events, lang=lang.value, title=title,  # type: ignore[arg-type]
                             progress=lambda _name: bar.advance(task))
     out.write_text(page, encoding="utf-8")
     err_console.print(f"wrote {out}: open it in a browser (it needs no network)")
