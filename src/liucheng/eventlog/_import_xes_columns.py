@@ -38,7 +38,7 @@ _STRUCTURE: Final = (b"<trace>", b"</trace>", b"<event>", b"</event>", b"</log>"
 _PREFIXES: Final = tuple(f'<{name} key="'.encode() for name in _ATTRIBUTES)
 _FIRST_ATTRIBUTE: Final = len(_STRUCTURE)
 _BETWEEN: Final = b'" value="'
-_BLOCK: Final = 1 << 20
+_BLOCK: Final = 1 << 21
 _CONTROL: Final = np.zeros(256, dtype=bool)
 _CONTROL[[9, 10, 13]] = True
 _ENTITIES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"))
@@ -62,8 +62,7 @@ def read_columns(buffer: bytes | bytearray, size: int) -> tuple[pa.Table, str] |
     if header is None:
         return None
     defaults, meta = header
-    padded = np.frombuffer(buffer, dtype=np.uint8)
-    tokens = _tokens(padded, start, size)
+    tokens = _tokens(buffer, start, size)
     if tokens is None:
         return None
     kind, spans = tokens
@@ -72,29 +71,51 @@ def read_columns(buffer: bytes | bytearray, size: int) -> tuple[pa.Table, str] |
         return None
     owner, level, trace_of_event, n_events, n_traces = structure
     attribute = kind >= _FIRST_ATTRIBUTE
-    strings = _strings(buffer, spans, start, size)
+    strings = _keys(buffer, spans)
     if strings is None:
         return None
+    ampersands = buffer.count(b"&", start, size) if buffer.find(b"&", start, size) >= 0 else 0
     columns = _columns(*strings, kind[attribute] - _FIRST_ATTRIBUTE, owner[attribute], level[attribute],
-                       defaults, trace_of_event, n_events, n_traces)
+                       defaults, trace_of_event, n_events, n_traces, ampersands)
     if columns is None:
         return None
     return pa.table(columns), meta
 
 
-def _tokens(padded: np.ndarray, start: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per '<' token of ``padded[start:size]`` its kind and, for attributes, the four offsets (key
+def _tokens(buffer: bytes | bytearray, start: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per '<' token of ``buffer[start:size]`` its kind and, for attributes, the four offsets (key
     start, key end, value start, value end); None when a token has another shape.
 
     Text between elements is not looked at (XML readers skip it too); it cannot hide a '<' or a
-    quote, as every token must be followed by the next '<' after exactly its own quotes.
+    quote, as every token must be followed by the next '<' after exactly its own quotes. Done in
+    blocks that start at a '<', so the temporary arrays stay in cache.
     """
-    special, is_lt = _specials(padded, start, size)
-    if len(special) == 0:
-        return None
-    where_lt = np.flatnonzero(is_lt)
-    lt = special[where_lt]
+    padded = np.frombuffer(buffer, dtype=np.uint8)
     words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded.data, strides=(1,))
+    kinds: list[np.ndarray] = []
+    spans: list[np.ndarray] = []
+    low = start
+    while low < size:
+        high = buffer.find(b"<", min(low + _BLOCK, size), size)
+        high = size if high < 0 else high
+        block = _block_tokens(padded, words, low, high)
+        if block is None:
+            return None
+        kinds.append(block[0])
+        spans.append(block[1])
+        low = high
+    kind, span = np.concatenate(kinds), np.concatenate(spans)
+    return (kind, span) if len(span) else None
+
+
+def _block_tokens(padded: np.ndarray, words: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray] | None:
+    chunk = padded[low:high]
+    is_special = chunk == ord("<")
+    is_special |= chunk == ord('"')
+    special = np.flatnonzero(is_special).astype(np.int32)
+    where_lt = np.flatnonzero(chunk[special] == ord("<"))
+    special += np.int32(low)
+    lt = special[where_lt]
     head = words[lt]
     kind = _KIND_OF_2[((head >> np.uint64(8)) & np.uint64(0xFFFF)).astype(np.intp)]
     if (kind < 0).any():
@@ -111,8 +132,6 @@ def _tokens(padded: np.ndarray, start: int, size: int) -> tuple[np.ndarray, np.n
     if not (step == np.where(is_attribute, 5, 1)).all():
         return None
     at = where_lt[is_attribute]
-    if len(at) == 0:
-        return None
     key_start = special[at] + _LENGTH[kind[is_attribute]]
     key_end, value_quote, value_end = special[at + 2], special[at + 3], special[at + 4]
     ok = (special[at + 1] == key_start - 1) & (value_quote == key_end + len(_BETWEEN) - 1)
@@ -124,29 +143,6 @@ def _tokens(padded: np.ndarray, start: int, size: int) -> tuple[np.ndarray, np.n
     spans = np.empty(4 * len(at), dtype=np.int32)
     spans[0::4], spans[1::4], spans[2::4], spans[3::4] = key_start, key_end, value_quote + 1, value_end
     return kind, spans
-
-
-def _specials(padded: np.ndarray, start: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The positions of every '<' and '"' in ``padded[start:size]`` (int32), and which are '<'.
-
-    In blocks, so the masks stay in cache instead of spanning the whole document.
-    """
-    positions: list[np.ndarray] = []
-    is_lt: list[np.ndarray] = []
-    lt_mask = np.empty(_BLOCK, dtype=bool)
-    quote_mask = np.empty(_BLOCK, dtype=bool)
-    for low in range(start, size, _BLOCK):
-        block = padded[low:min(low + _BLOCK, size)]
-        lts, quotes = lt_mask[:len(block)], quote_mask[:len(block)]
-        np.equal(block, ord("<"), out=lts)
-        np.equal(block, ord('"'), out=quotes)
-        np.bitwise_or(lts, quotes, out=quotes)
-        found = np.flatnonzero(quotes)
-        is_lt.append(lts[found])
-        positions.append(found.astype(np.int32) + np.int32(low))
-    if not positions:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=bool)
-    return np.concatenate(positions), np.concatenate(is_lt)
 
 
 def _word(pattern: bytes) -> np.uint64:
@@ -172,82 +168,98 @@ def _kind_tables() -> tuple[np.ndarray, ...]:
 
 
 _KIND_OF_2, _HEAD, _HEAD_MASK, _TAIL, _TAIL_MASK, _LENGTH = _kind_tables()
+#: Per kind: how it changes the nesting level, and the level it must come at (-1: 1 or 2).
+_STEP: Final = np.array([1, -1, 1, -1, 0] + [0] * len(_PREFIXES), dtype=np.int32)
+_LEVEL: Final = np.array([0, 1, 1, 2, 0] + [-1] * len(_PREFIXES), dtype=np.int32)
 
 
 def _structure(kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int] | None:
     """Per token its owner (event or trace number) and level (1 in a trace, 2 in an event), the
     trace of every event, and the counts; None unless traces hold events hold attributes and the
     body ends with ``</log>``."""
-    step = np.zeros(len(kind), dtype=np.int8)
-    step[(kind == _TRACE) | (kind == _EVENT)] = 1
-    step[(kind == _END_TRACE) | (kind == _END_EVENT)] = -1
-    level = np.cumsum(step, dtype=np.int64) - step
-    expected = np.array([0, 1, 1, 2, 0], dtype=np.int64)
-    structural = kind < _FIRST_ATTRIBUTE
-    if not (expected[kind[structural]] == level[structural]).all():
-        return None
-    attribute_level = level[~structural]
-    if not ((attribute_level == 1) | (attribute_level == 2)).all():
+    step = _STEP[kind]
+    level = np.cumsum(step, dtype=np.int32) - step
+    expected = _LEVEL[kind]  # -1 for attributes: 1 or 2
+    if not ((level == expected) | ((expected < 0) & (level >= 1) & (level <= 2))).all():
         return None
     if kind[-1] != _END_LOG or np.count_nonzero(kind == _END_LOG) != 1:
         return None
-    trace_number = np.cumsum(kind == _TRACE) - 1
-    event_number = np.cumsum(kind == _EVENT) - 1
+    is_trace, is_event = kind == _TRACE, kind == _EVENT
+    trace_number = np.cumsum(is_trace, dtype=np.int32) - 1
+    event_number = np.cumsum(is_event, dtype=np.int32) - 1
     n_events, n_traces = int(event_number[-1]) + 1, int(trace_number[-1]) + 1
     if n_events == 0:
         return None
     owner = np.where(level == 2, event_number, trace_number)
-    return owner, level, trace_number[kind == _EVENT], n_events, n_traces
+    return owner, level, trace_number[is_event], n_events, n_traces
 
 
-def _strings(buffer: bytes | bytearray, spans: np.ndarray, start: int,
-             size: int) -> tuple[pa.Array, pa.Array] | None:
-    """Keys and values as Arrow strings (the five named XML entities resolved); None when one holds
-    a tab or line break (XML would make it a space), a numeric entity, or a key or the text between
-    elements an '&'. Raises ``Damaged`` for bytes that are not UTF-8 and a '&' starting no entity."""
-    data = pa.py_buffer(buffer)
-    sliced = pa.StringArray.from_buffers(len(spans) - 1, pa.py_buffer(spans), data)
+def _keys(buffer: bytes | bytearray, spans: np.ndarray) -> tuple[pa.StringArray, pa.DictionaryArray] | None:
+    """Every key and value as an Arrow string array over the buffer (element ``4 i`` is the key of
+    attribute ``i``, ``4 i + 2`` its value, as written), and the keys dictionary-encoded; None when
+    a key holds a tab, a line break or an entity. Raises ``Damaged`` for a key that is not UTF-8."""
+    sliced = pa.StringArray.from_buffers(len(spans) - 1, pa.py_buffer(spans), pa.py_buffer(buffer))
+    keys = pc.dictionary_encode(sliced.take(pa.array(np.arange(0, len(spans), 4))))
+    names = keys.dictionary
+    _check_utf8(names)
+    if _has_control(names) or pc.any(pc.match_substring(names, "&")).as_py():
+        return None
+    return sliced, keys
+
+
+def _check_utf8(strings: pa.Array) -> None:
     try:
-        sliced.validate(full=True)  # from the first key to the last value
+        strings.validate(full=True)
     except pa.ArrowInvalid:
         raise Damaged("the file is not valid UTF-8") from None
-    count = len(spans) // 4
-    keys = sliced.take(pa.array(np.arange(0, 4 * count, 4)))
-    values = sliced.take(pa.array(np.arange(2, 4 * count, 4)))
-    for strings in (keys, values):
-        offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
-        text = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[len(strings)]]
-        if _CONTROL[text].any():
-            return None
-    if buffer.find(b"&", start, size) >= 0:
-        if pc.any(pc.match_substring(keys, "&")).as_py():
-            return None
-        ampersands = pc.sum(pc.count_substring(values, "&")).as_py() or 0
-        if ampersands != buffer.count(b"&", start, size):
-            return None  # one between elements
-        for entity, char in _ENTITIES:
-            values = pc.replace_substring(values, entity, char)
-        ampersands = pc.sum(pc.count_substring(values, "&")).as_py() or 0
-        escaped = pc.sum(pc.count_substring(values, "&amp;")).as_py() or 0
-        numeric = pc.sum(pc.count_substring(values, "&#")).as_py() or 0
-        if ampersands != escaped + numeric:
-            raise Damaged("a '&' in a value starts no XML entity")
-        if numeric:
-            return None
-        values = pc.replace_substring(values, "&amp;", "&")
-    return keys, values
 
 
-def _columns(keys: pa.Array, values: pa.Array, types: np.ndarray, owners: np.ndarray, levels: np.ndarray,
-             defaults: dict[str, dict[str, tuple[str, str]]], trace_of_event: np.ndarray, n_events: int,
-             n_traces: int) -> dict[str, pa.Array] | None:
-    encoded = pc.dictionary_encode(keys)
-    names = encoded.dictionary.to_pylist()
-    group = encoded.indices.to_numpy().astype(np.int64) * 2 + (levels - 1)
-    order = np.argsort(group, kind="stable")
+def _has_control(strings: pa.Array) -> bool:
+    """Whether a tab or line break is in ``strings`` (XML would make it a space in a value)."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset:]
+    text = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[len(strings)]]
+    return bool(_CONTROL[text].any())
+
+
+def _text(values: pa.Array, entities: bool) -> tuple[pa.Array | None, int]:
+    """String values checked (UTF-8, no tab or line break) with the five named XML entities resolved,
+    and how many '&' they held; None for a numeric entity or a tab or line break. Raises
+    ``Damaged`` for bytes that are not UTF-8 and a '&' starting no entity."""
+    _check_utf8(values)
+    if _has_control(values):
+        return None, 0
+    if not entities:
+        return values, 0
+    ampersands = pc.sum(pc.count_substring(values, "&")).as_py() or 0
+    if not ampersands:
+        return values, 0
+    for entity, char in _ENTITIES:
+        values = pc.replace_substring(values, entity, char)
+    left = pc.sum(pc.count_substring(values, "&")).as_py() or 0
+    escaped = pc.sum(pc.count_substring(values, "&amp;")).as_py() or 0
+    numeric = pc.sum(pc.count_substring(values, "&#")).as_py() or 0
+    if left != escaped + numeric:
+        raise Damaged("a '&' in a value starts no XML entity")
+    if numeric:
+        return None, 0
+    return pc.replace_substring(values, "&amp;", "&"), ampersands
+
+
+def _columns(sliced: pa.StringArray, keys: pa.DictionaryArray, types: np.ndarray, owners: np.ndarray,
+             levels: np.ndarray, defaults: dict[str, dict[str, tuple[str, str]]], trace_of_event: np.ndarray,
+             n_events: int, n_traces: int, ampersands: int) -> dict[str, pa.Array] | None:
+    """One column per key and level (``case:<key>`` for trace attributes), typed, with the global
+    defaults filled in; None when a key has two types or comes twice in one element, a value does
+    not read as its type, an '&' is outside the values, or a case, name or time is missing."""
+    names = keys.dictionary.to_pylist()
+    if 2 * len(names) >= np.iinfo(np.int16).max:
+        return None
+    group = keys.indices.to_numpy().astype(np.int16) * np.int16(2) + (levels - 1).astype(np.int16)
+    order = np.argsort(group, kind="stable")  # a radix sort on int16
     bounds = np.flatnonzero(np.diff(group[order])) + 1
     trace_index = pa.array(trace_of_event)
     columns: dict[str, pa.Array] = {}
+    seen = 0
     for positions in np.split(order, bounds):
         code = int(group[positions[0]])
         key, in_event = names[code // 2], code % 2 == 1
@@ -255,7 +267,14 @@ def _columns(keys: pa.Array, values: pa.Array, types: np.ndarray, owners: np.nda
         if len(rows) > 1 and not (np.diff(rows) > 0).all():
             return None  # the key twice in one trace or event
         scope = "event" if in_event else "trace"
-        column = _typed(values.take(pa.array(positions)), set(types[positions].tolist()), defaults[scope].get(key))
+        kinds = {_ATTRIBUTES[k] for k in np.unique(types[positions]).tolist()}
+        text = sliced.take(pa.array(4 * positions + 2))
+        if kinds <= {"string", "id"}:
+            text, count = _text(text, ampersands > 0)
+            if text is None:
+                return None
+            seen += count
+        column = _typed(text, kinds, defaults[scope].get(key))
         if column is None:
             return None
         column, default = column
@@ -272,16 +291,17 @@ def _columns(keys: pa.Array, values: pa.Array, types: np.ndarray, owners: np.nda
         if name in columns:
             return None
         columns[name] = column
+    if seen != ampersands:
+        return None  # an '&' between elements, or in a value that is not text
     for required in ("case:concept:name", "concept:name", "time:timestamp"):
         if required not in columns or columns[required].null_count:
             return None
     return columns
 
 
-def _typed(text: pa.Array, kinds: set[int], default: tuple[str, str] | None) -> tuple[pa.Array, Any] | None:
+def _typed(text: pa.Array, names: set[str], default: tuple[str, str] | None) -> tuple[pa.Array, Any] | None:
     """The values in their type (ints with floats read as floats, as r4pm does), and the global
     default as a scalar of that type; None when a value or the default cannot be read so."""
-    names = {_ATTRIBUTES[k] for k in kinds}
     if names == {"int", "float"}:
         names = {"float"}
     if len(names) != 1:
