@@ -31,6 +31,7 @@ _TYPES: Final = {
     "float": (pa.float64(), "Float"), "boolean": (pa.bool_(), "Boolean"), "id": (pa.string(), "ID"),
 }
 _ATTRIBUTES: Final = tuple(_TYPES)
+_TYPE_NAMES: Final = {name: r4pm_name for name, (_, r4pm_name) in _TYPES.items()}
 #: Structural tokens, exact: the whole tag up to its '>'.
 _TRACE, _END_TRACE, _EVENT, _END_EVENT, _END_LOG = range(5)
 _STRUCTURE: Final = (b"<trace>", b"</trace>", b"<event>", b"</event>", b"</log>")
@@ -362,15 +363,19 @@ def _header(head: bytes) -> tuple[dict[str, dict[str, tuple[str, str]]], str] | 
 
 
 def _attribute_json(element: Any) -> dict[str, Any]:
-    kind = _local(element.tag)
-    children = [_attribute_json(c) for c in element if isinstance(c.tag, str) and _local(c.tag) != "values"]
-    for values in (c for c in element if isinstance(c.tag, str) and _local(c.tag) == "values"):
-        children.extend(_attribute_json(c) for c in values if isinstance(c.tag, str))
-    type_name = _TYPES[kind][1] if kind in _TYPES else kind.capitalize()
-    content: Any = element.get("value")
+    """An attribute element as r4pm writes it in its JSON: key, typed value, nested attributes."""
+    kind = element.tag.rpartition("}")[2]
+    children = []
+    for child in element.iterchildren(tag=etree.Element):
+        if child.tag.endswith("values"):
+            children.extend(_attribute_json(c) for c in child.iterchildren(tag=etree.Element))
+        else:
+            children.append(_attribute_json(child))
     if kind in ("list", "container"):
-        content, children = children, []
-    return {"key": element.get("key"), "value": {"type": type_name, "content": content},
+        return {"key": element.get("key"), "value": {"type": kind.capitalize(), "content": children},
+                "own_attributes": None}
+    type_name = _TYPE_NAMES.get(kind) or kind.capitalize()
+    return {"key": element.get("key"), "value": {"type": type_name, "content": element.get("value")},
             "own_attributes": children or None}
 
 
