@@ -173,3 +173,19 @@ def test_damage_r4pm_would_read_over_goes_to_the_streaming_reader(tmp_path: Path
 
 def _line_of(path: Path, needle: bytes) -> int:
     return next(i for i, line in enumerate(path.read_bytes().splitlines(), 1) if needle in line)
+
+
+def test_gunzip_into_one_buffer_agrees_with_the_gzip_module(tmp_path: Path) -> None:
+    from liucheng.eventlog._import_xes import _PADDING, _read_whole
+
+    payload = b"".join(b"<event>%d</event>\n" % i for i in range(1_500_000))  # over one 8 MB piece
+    path = tmp_path / "x.gz"
+    for data, members in [(gzip.compress(payload), 1), (gzip.compress(payload) + gzip.compress(b"tail"), 2),
+                          (gzip.compress(b""), 1)]:
+        path.write_bytes(data)
+        read, counted = _read_whole(path, None)
+        assert read is not None and counted == members
+        assert bytes(read[:-_PADDING]) == gzip.decompress(data) and read[-_PADDING:] == bytes(_PADDING)
+    for cut in (gzip.compress(payload)[:-9], gzip.compress(payload) + gzip.compress(b"tail")[:-3]):
+        path.write_bytes(cut)
+        assert _read_whole(path, None)[0] is None

@@ -41,6 +41,10 @@ from liucheng.eventlog.values import parse_value
 from liucheng.eventlog.xes_read import read_xes
 
 _CHUNK: Final = 1 << 22
+#: Most bytes one gunzip step gives, so the pieces stay small and their memory is reused.
+_PIECE: Final = 1 << 23
+#: The buffer first taken for a gzip file is at most this many times its size (XES gzips 10-25x).
+_MOST_RATIO: Final = 64
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 #: Zero bytes after the document, so the column reader can read 16 bytes at any position in it.
 _PADDING: Final = 16
@@ -85,9 +89,13 @@ def import_xes(path: Path, *, on_error: OnError, progress: Progress | None, repo
     return _streaming(path, on_error, report)
 
 
-def _read_whole(path: Path, progress: Progress | None) -> tuple[bytes | bytearray | None, int]:
+def _read_whole(path: Path, progress: Progress | None) -> tuple[bytearray | None, int]:
     """The file's bytes, gunzipped when it is gzip, followed by ``_PADDING`` zero bytes, and the
-    number of gzip members (0 for a plain file); no bytes when the gzip stream is cut or corrupt."""
+    number of gzip members (0 for a plain file); no bytes when the gzip stream is cut or corrupt.
+
+    Gunzipped in bounded pieces straight into one buffer sized from the gzip trailer, so the
+    document is in memory once, not also as the pieces that are joined.
+    """
     total = path.stat().st_size
     with open(path, "rb") as raw:
         if raw.peek(2)[:2] != _GZIP_MAGIC:
@@ -96,27 +104,47 @@ def _read_whole(path: Path, progress: Progress | None) -> tuple[bytes | bytearra
             if progress is not None:
                 progress(total, total)
             return (data if got == total else None), 0
-        parts: list[bytes] = []
+        raw.seek(-4, 2)
+        size = int.from_bytes(raw.read(4), "little")  # of the last member, mod 2**32; any in a cut file
+        out = bytearray(min(size, _MOST_RATIO * total) + _PADDING)
+        raw.seek(0)
+        end = 0
         inflate = zlib.decompressobj(31)
         members = 0
-        whole = False  # the last member ended and nothing came after it
+        fed = False  # the current member has had input
         try:
             while chunk := raw.read(_CHUNK):
                 while chunk:
-                    parts.append(inflate.decompress(chunk))
-                    whole = inflate.eof
-                    chunk = inflate.unused_data if inflate.eof else b""
+                    fed = True
+                    end = _put(out, end, inflate.decompress(chunk, _PIECE))
                     if inflate.eof:
                         members += 1
-                        inflate = zlib.decompressobj(31)  # a further gzip member
+                        chunk, fed = inflate.unused_data, False
+                        inflate = zlib.decompressobj(31)  # a further gzip member, if any
+                    else:
+                        chunk = inflate.unconsumed_tail
                 if progress is not None:
                     progress(raw.tell(), total)
+            if fed:
+                end = _put(out, end, inflate.flush())  # output zlib still holds
+                members += inflate.eof
+                fed = not inflate.eof
         except zlib.error:
             return None, members
-    if not whole:
+    if members == 0 or fed:
         return None, members
-    parts.append(bytes(_PADDING))
-    return b"".join(parts), members
+    del out[end + _PADDING:]
+    out[end:] = bytes(_PADDING)
+    return out, members
+
+
+def _put(out: bytearray, end: int, piece: bytes) -> int:
+    """Write ``piece`` at ``end`` of ``out`` (grown when the trailer's size was short), keeping
+    ``_PADDING`` bytes after it; the new end."""
+    if end + len(piece) + _PADDING > len(out):
+        out.extend(bytes(max(end + len(piece) + _PADDING - len(out), len(out) // 2)))
+    out[end:end + len(piece)] = piece
+    return end + len(piece)
 
 
 def _problem(data: bytes | bytearray, members: int) -> str | None:
