@@ -149,6 +149,14 @@ def test_a_cut_file_is_never_read_short(tmp_path: Path) -> None:
         import_log(_write(tmp_path, text[: text.index("</log>")], "nolog.xes"))
 
 
+def test_text_after_the_end_of_the_log_is_not_read_over(tmp_path: Path) -> None:
+    path = _write(tmp_path, _regular_text().rstrip() + "\ntrailing text\n")
+    with pytest.raises(LogFormatError, match="not well-formed"):
+        import_log(path)
+    result = import_log(path, on_error="skip")
+    assert "streaming" in result.report.notes[0] and result.table.n_events == 3
+
+
 def test_text_between_elements_is_skipped_as_xml_readers_skip_it(tmp_path: Path) -> None:
     path = _write(tmp_path, _regular_text().replace("<event>", "<event>stray text", 1))
     assert [e.activity for t in read_xes(path) for e in t.events] == ["登记", "派单", "登记"]

@@ -11,7 +11,10 @@ checks are ours and strict: anything else in the body (a comment, a nested or li
 entity other than the five named ones, an attribute written another way), a date without an
 offset, a value its type cannot read, a key with two types or twice in one element, a missing
 case, name or time, or a stream that does not end with ``</log>`` gives ``None``, and the caller
-takes the checked r4pm path (and from there our streaming reader, which names the line).
+takes the checked r4pm path (and from there our streaming reader, which names the line). Bytes
+that are not UTF-8 and an ``&`` that starts no entity raise ``Damaged``: r4pm would read over
+them, so the caller goes straight to the streaming reader. Text between elements is skipped, as
+XML readers skip it.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def read_columns(buffer: bytes | bytearray, size: int) -> tuple[pa.Table, str] |
     start = buffer.find(b"<trace>", 0, size)
     if start < 0 or size > _MAX_BYTES or len(buffer) < size + 16:
         return None
+    if buffer[buffer.rfind(b"<", 0, size):size].rstrip() != b"</log>":
+        return None  # cut, or something after the end of the log
     header = _header(bytes(buffer[:start]))
     if header is None:
         return None
