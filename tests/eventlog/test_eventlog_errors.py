@@ -25,7 +25,8 @@ from liucheng.eventlog import (
     write_xes,
 )
 
-RECEIPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "receipt_wabo" / "receipt.xes.gz"
+_ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]  # checkout or worktree
+RECEIPT = next((r for r in _ROOTS if r.is_dir()), _ROOTS[0]) / "receipt_wabo" / "receipt.xes.gz"
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 XES_HEAD = """<?xml version="1.0" encoding="UTF-8"?>

@@ -11,7 +11,8 @@ import pytest
 
 from liucheng.eventlog import read_xes, write_xes
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+_ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]  # checkout or worktree
+DATA = next((root for root in _ROOTS if root.is_dir()), _ROOTS[0])
 LOGS = [
     # file, cases, events, activities: as stated in data/README.md
     ("receipt_wabo/receipt.xes.gz", 1434, 8577, 27),

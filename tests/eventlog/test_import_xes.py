@@ -1,4 +1,4 @@
-"""XES import: the Rust fast path agrees with our streaming reader, and bad files are named precisely."""
+"""XES import: the fast paths agree with our streaming reader, and bad files are named precisely."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _events_of_reader(path: Path) -> list[tuple[object, ...]]:
 def test_fast_path_gives_the_events_of_our_streaming_reader(name: str) -> None:
     path = DATA / name
     result = import_log(path)
-    assert "r4pm" in result.report.notes[0]
+    assert "column reader" in result.report.notes[0]  # every real log has the regular shape
     assert _events_of_table(result.table.table) == _events_of_reader(path)
     assert result.report.events_read == result.report.events_kept == result.table.n_events
 
