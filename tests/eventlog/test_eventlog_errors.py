@@ -24,6 +24,7 @@ from liucheng.eventlog import (
     write_parquet,
     write_xes,
 )
+from liucheng.eventlog.importing import import_log
 
 _ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]  # checkout or worktree
 RECEIPT = next((r for r in _ROOTS if r.is_dir()), _ROOTS[0]) / "receipt_wabo" / "receipt.xes.gz"
@@ -66,6 +67,18 @@ def test_broken_xml_names_the_line(tmp_path: Path) -> None:
         list(read_xes(path))
     assert caught.value.line == 8  # the </event> that closes an unclosed <date>
     assert "well-formed" in str(caught.value)
+
+
+def test_an_html_entity_names_its_line_and_the_xml_spelling(tmp_path: Path) -> None:
+    path = tmp_path / "nbsp.xes"
+    path.write_text(XES_HEAD + '<string key="org:resource" value="Ann&nbsp;Lee"/>\n'
+                    '<date key="time:timestamp" value="2024-03-01T09:00:00Z"/>\n' + XES_TAIL)
+    with pytest.raises(LogFormatError) as caught:
+        list(read_xes(path))
+    assert caught.value.line == 7 and "nbsp" in str(caught.value) and "&#160;" in (caught.value.hint or "")
+    with pytest.raises(LogFormatError) as imported:  # the importer's fast readers hand it to the same check
+        import_log(path)
+    assert imported.value.line == 7
 
 
 def test_naive_timestamp_names_line_field_and_how_to_fix(tmp_path: Path) -> None:

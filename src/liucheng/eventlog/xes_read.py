@@ -180,10 +180,17 @@ def read_xes(path: Path | str, *, on_skip: SkipHandler | None = None) -> Iterato
                 if trace is not None:
                     yield trace
     except etree.XMLSyntaxError as exc:
-        raise LogFormatError(
-            f"not well-formed XML: {exc.msg}", file=path, line=exc.lineno,
-            hint="the file is damaged or not XES; check it with xmllint --noout",
-        ) from None
+        # With entities left unresolved, an undeclared one surfaces as "no element found" at line
+        # 0; the parser's log then holds the real error with its place (its last entry).
+        line, message = exc.lineno, exc.msg
+        last = exc.error_log.last_error if exc.error_log else None
+        if not line and last is not None and last.line:
+            line, message = last.line, last.message
+        hint = "the file is damaged or not XES; check it with xmllint --noout"
+        if "Entity '" in message and "not defined" in message:
+            hint = ("XML knows only &lt; &gt; &amp; &quot; &apos; and numeric references: write &#160; "
+                    "for &nbsp;, or the character itself")
+        raise LogFormatError(f"not well-formed XML: {message}", file=path, line=line, hint=hint) from None
     except (EOFError, zlib.error, OSError) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
             raise LogFormatError(str(exc), file=path, hint="check the path and its permissions") from None
