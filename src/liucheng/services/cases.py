@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from liucheng.core.errors import InvalidCommandError, NotFoundError
+from liucheng.core.errors import InvalidCommandError, LiuchengError, NotFoundError
 from liucheng.engine import (
     AddComment,
     CancelCase,
@@ -76,10 +76,7 @@ def run_command(
             state, events = step(None, cmd, now, ctx)
             uow.cases.insert(state, events, now)
         else:
-            current, version = uow.cases.get_for_update(target)
-            # Freshly decoded and used for nothing else: the engine may work on it directly.
-            state, events = step(current, cmd, now, ctx, owned=True)
-            uow.cases.save(state, events, expected_version=version, now=now)
+            state, events = _step_and_save(uow, ctx, target, cmd, now)
         if observe is not None:
             observe(state, events)
         if target == case_id:
@@ -88,6 +85,26 @@ def run_command(
         queue.extend(_follow_ups(uow, ctx, platform, state, events))
     assert latest is not None
     return latest, own_events
+
+
+def _step_and_save(
+    uow: UnitOfWork, ctx: EngineContext, case_id: str, command: Command, now: datetime
+) -> tuple[CaseState, list[Event]]:
+    current, version, remembered = uow.cases.load(case_id)
+    try:
+        # Freshly decoded and used for nothing else: the engine may work on it directly.
+        state, events = step(current, command, now, ctx, owned=True)
+        uow.cases.save(state, events, expected_version=version, now=now)
+    except LiuchengError:
+        if not remembered:
+            raise
+        # The remembered state was out of date: another process moved the case on since this one
+        # saved it (the save wrote nothing). Step again from the row, locked this time; only what
+        # the engine says about that state counts.
+        current, version = uow.cases.get_for_update(case_id)
+        state, events = step(current, command, now, ctx, owned=True)
+        uow.cases.save(state, events, expected_version=version, now=now)
+    return state, events
 
 
 def _follow_ups(

@@ -87,7 +87,7 @@ class Worker:
                         return stats
                     ctx = self.platform.engine_context(uow)
                     for timer_id, case_id in due:
-                        savepoint = uow.connection.begin_nested() if len(due) > 1 else None
+                        savepoint = uow.savepoint() if len(due) > 1 else None
                         try:
                             run_command(
                                 uow, ctx, self.platform, case_id, FireTimer(timer_id=timer_id), now, observe=watch

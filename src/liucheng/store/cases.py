@@ -1,8 +1,17 @@
-"""Cases: the state row each command loads and saves, and the task/timer projections it feeds."""
+"""Cases: the state row each command loads and saves, and the task/timer projections it feeds.
+
+A store remembers the state it last wrote for each recently saved case (``CaseCache``), so the
+next command on that case steps from memory instead of reading the row. That is safe across
+processes because every save is guarded by the row version it was loaded at: when another
+process has moved the case on, the save writes nothing and the caller reads the case again (see
+``services.cases.run_command``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,10 +67,105 @@ def _summary(state: CaseState, now: datetime) -> dict[str, Any]:
     }
 
 
+#: Cases a store remembers by default (about 2 KB each for a typical case).
+CASE_CACHE_SIZE = 4096
+
+
+class CaseCache:
+    """Encoded states of the cases this process saved last, each with the row version it wrote.
+
+    Only committed writes go in (a unit of work hands them over when it commits), so an entry is
+    a state the database held at that version. Entries are taken out while a command works on the
+    case, so two threads never step from one copy. Closed cases are not kept.
+    """
+
+    def __init__(self, size: int = CASE_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: dict[str, tuple[bytes, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, case_id: str) -> tuple[bytes, int] | None:
+        return self._entries.pop(case_id, None)
+
+    def put(self, case_id: str, raw: bytes, version: int) -> None:
+        if self.size <= 0:
+            return
+        entries = self._entries
+        entries.pop(case_id, None)
+        entries[case_id] = (raw, version)
+        if len(entries) > self.size:
+            # The oldest goes; another thread may have changed the dict meanwhile.
+            with contextlib.suppress(StopIteration, RuntimeError):
+                entries.pop(next(iter(entries)), None)
+
+    def discard(self, case_id: str) -> None:
+        self._entries.pop(case_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class CaseMemory:
+    """What one unit of work knows about case states beyond the database.
+
+    ``written`` holds the state and version of every case the unit of work saved (``None`` once a
+    savepoint around the save was rolled back: unknown again). On commit they go to the store's
+    ``CaseCache``; on rollback the cache forgets those cases.
+    """
+
+    cache: CaseCache | None
+    written: dict[str, tuple[bytes, int] | None] = field(default_factory=dict)
+    #: Case ids in the order they were saved, so a savepoint can forget what it wrote.
+    log: list[str] = field(default_factory=list)
+
+    def recall(self, case_id: str) -> tuple[bytes, int, bool] | None:
+        """``(state, version, locked)``: written in this unit of work (row locked), else cached."""
+        if case_id in self.written:
+            entry = self.written[case_id]
+            return None if entry is None else (*entry, True)
+        if self.cache is None:
+            return None
+        cached = self.cache.take(case_id)
+        return None if cached is None else (*cached, False)
+
+    def remember(self, case_id: str, raw: bytes, version: int, *, closed: bool) -> None:
+        self.written[case_id] = None if closed else (raw, version)
+        self.log.append(case_id)
+
+    def mark(self) -> int:
+        return len(self.log)
+
+    def forget_since(self, mark: int) -> None:
+        for case_id in self.log[mark:]:
+            self.written[case_id] = None
+
+    def committed(self) -> None:
+        cache = self.cache
+        if cache is not None:
+            for case_id, entry in self.written.items():
+                if entry is None:
+                    cache.discard(case_id)
+                else:
+                    cache.put(case_id, *entry)
+        self.written.clear()
+        self.log.clear()
+
+    def rolled_back(self) -> None:
+        if self.cache is not None:
+            for case_id in self.written:
+                self.cache.discard(case_id)
+        self.written.clear()
+        self.log.clear()
+
+
 class CaseRepository:
-    def __init__(self, connection: Connection, events: EventRepository) -> None:
+    def __init__(self, connection: Connection, events: EventRepository, memory: CaseMemory | None = None) -> None:
         self._conn = connection
         self._events = events
+        self._memory = memory if memory is not None else CaseMemory(None)
 
     def insert(self, state: CaseState, events: Sequence[Event], now: datetime) -> None:
         """Store a new case with the events that opened it."""
@@ -82,6 +186,7 @@ class CaseRepository:
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )
+        self._memory.remember(state.case_id, row["state"], 1, closed=state.is_closed)
 
     def get(self, case_id: str) -> CaseState:
         raw = self._conn.execute(_GET, {"case_id": case_id}).scalar_one_or_none()
@@ -99,6 +204,21 @@ class CaseRepository:
             raise _not_found(case_id)
         return decode_state(row[0]), row[1]
 
+    def load(self, case_id: str) -> tuple[CaseState, int, bool]:
+        """The state a command steps from: ``(state, row_version, remembered)``.
+
+        ``remembered`` is True when the state comes from this process's memory of its own last
+        save and the row is not locked: if another process saved the case since, ``save`` raises
+        ``StaleCaseError`` and writes nothing, and the caller loads it again with
+        ``get_for_update``. Otherwise the row is read and locked as ``get_for_update`` does.
+        """
+        recalled = self._memory.recall(case_id)
+        if recalled is not None:
+            raw, version, locked = recalled
+            return decode_state(raw), version, not locked
+        state, version = self.get_for_update(case_id)
+        return state, version, False
+
     def save(self, state: CaseState, events: Sequence[Event], *, expected_version: int, now: datetime) -> int:
         """Write the state a step produced and its events; returns the new ``row_version``.
 
@@ -113,6 +233,7 @@ class CaseRepository:
             if actual is None:
                 raise _not_found(state.case_id)
             raise StaleCaseError(state.case_id, expected_version=expected_version, actual_version=actual)
+        self._memory.remember(state.case_id, params["state"], expected_version + 1, closed=state.is_closed)
         return expected_version + 1
 
     def _write(self, state: CaseState, events: Sequence[Event], row: dict[str, Any], *, insert: bool) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from liucheng.core.errors import StorageError
 from liucheng.store import migrations
+from liucheng.store.cases import CASE_CACHE_SIZE, CaseCache
 from liucheng.store.uow import UnitOfWork
 
 ENV_URL = "LIUCHENG_DATABASE_URL"
@@ -22,11 +23,16 @@ SQLITE_BUSY_TIMEOUT_S = 30
 
 
 class Store:
-    """A database holding liucheng's data. Open one per process; it owns a connection pool."""
+    """A database holding liucheng's data. Open one per process; it owns a connection pool.
 
-    def __init__(self, engine: Engine) -> None:
+    It also remembers the states of the cases it saved last (``case_cache_size`` of them; 0
+    turns that off), so the next command on such a case needs no read; see ``store.cases``.
+    """
+
+    def __init__(self, engine: Engine, *, case_cache_size: int = CASE_CACHE_SIZE) -> None:
         self.engine = engine
         self.dialect: str = engine.dialect.name
+        self.case_cache = CaseCache(case_cache_size)
 
     @property
     def url(self) -> str:
@@ -37,9 +43,10 @@ class Store:
 
         ``read_only`` units skip SQLite's write lock, so queries never wait behind writers.
         """
-        return UnitOfWork(self.engine, read_only=read_only)
+        return UnitOfWork(self.engine, read_only=read_only, case_cache=self.case_cache)
 
     def close(self) -> None:
+        self.case_cache.clear()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -72,18 +79,19 @@ def resolve_url(url: str | None = None) -> URL:
     return parsed
 
 
-def open_store(url: str | None = None, *, create: bool = True) -> Store:
+def open_store(url: str | None = None, *, create: bool = True, case_cache_size: int = CASE_CACHE_SIZE) -> Store:
     """Open the database at ``url`` and make sure its schema is current.
 
     With ``create`` the schema is created or upgraded as needed; without it a missing or outdated
     schema is an error, for processes that should never migrate (API workers behind a deploy step).
+    ``case_cache_size``: how many recently saved case states the store remembers (0: none).
     """
     parsed = resolve_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed, create=create)
     else:
         engine = create_engine(parsed, pool_size=5, max_overflow=10)
-    store = Store(engine)
+    store = Store(engine, case_cache_size=case_cache_size)
     try:
         _check_schema(store, create=create)
     except BaseException:

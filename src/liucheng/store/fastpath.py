@@ -76,7 +76,7 @@ def _sqlite_statements() -> _Sql:
 
 _CASE_SUMMARY = ("status", "category", "priority", "customer", "title", "closed_at", "updated_at", "state")
 _SQLITE = _sqlite_statements()
-_PG_GET_FOR_UPDATE = "SELECT state, row_version FROM cases WHERE case_id = %(case_id)s FOR UPDATE"
+_PG_GET_FOR_UPDATE = b"SELECT state, row_version FROM cases WHERE case_id = $1 FOR UPDATE"
 
 
 def _driver(connection: Connection) -> Any:
@@ -102,8 +102,8 @@ def _rows_for(dialect: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str
 
 def fetch_for_update(connection: Connection, case_id: str) -> tuple[bytes, int] | None:
     if connection.dialect.name == "postgresql":
-        with _driver(connection).cursor() as cur:
-            cur.execute(_PG_GET_FOR_UPDATE, {"case_id": case_id}, prepare=True)
+        with _raw_cursor(_driver(connection)) as cur:
+            cur.execute(_PG_GET_FOR_UPDATE, (case_id,), prepare=True)
             row = cur.fetchone()
     else:
         cur = _driver(connection).execute(_SQLITE.get_for_update, {"case_id": case_id})
@@ -189,10 +189,27 @@ def _guarded_insert(table: Table, names: Sequence[str], n: int, conflict: str) -
     return sql
 
 
-_STEP_SQL: dict[tuple[int, ...], str] = {}
+_STEP_SQL: dict[tuple[int, ...], bytes] = {}
 
 
-def _step_sql(shape: tuple[int, ...]) -> str:
+def _raw_cursor(conn: Any) -> Any:
+    """A cursor taking ``$n`` placeholders as they are: psycopg neither parses nor caches the text
+    (it re-parses statements longer than 4 KB or with more than 50 parameters on every call)."""
+    import psycopg
+
+    return psycopg.RawCursor(conn)
+
+
+def _numbered(sql: str) -> bytes:
+    """``%s`` placeholders numbered ``$1, $2, ...`` in order."""
+    parts = sql.split("%s")
+    out = [parts[0]]
+    for n, part in enumerate(parts[1:], start=1):
+        out += [f"${n}", part]
+    return "".join(out).encode()
+
+
+def _step_sql(shape: tuple[int, ...]) -> bytes:
     sql = _STEP_SQL.get(shape)
     if sql is not None:
         return sql
@@ -225,7 +242,7 @@ def _step_sql(shape: tuple[int, ...]) -> str:
             "tms AS (DELETE FROM timers WHERE case_id = %s AND NOT (timer_id = ANY(%s::varchar[])) "
             f"AND {_GUARD})"
         )
-    sql = "WITH " + ", ".join(parts) + " SELECT count(*) FROM head"
+    sql = _numbered("WITH " + ", ".join(parts) + " SELECT count(*) FROM head")
     _STEP_SQL[shape] = sql
     return sql
 
@@ -262,7 +279,7 @@ def _write_pg(
         int(insert), len(event_rows), len(task_rows), int(bool(gone_tasks)),
         len(timer_rows), int(bool(gone_timers)), int(stray is not None),
     )
-    cur = conn.cursor()
+    cur = _raw_cursor(conn)
     try:
         try:
             cur.execute(_step_sql(shape), params, prepare=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from functools import cached_property
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from liucheng.core.errors import ConflictError, LiuchengError, StorageError
-from liucheng.store.cases import CaseRepository
+from liucheng.store.cases import CaseCache, CaseMemory, CaseRepository
 from liucheng.store.eventstore import EventRepository
 from liucheng.store.org import (
     AssignmentRuleRepository,
@@ -26,11 +26,12 @@ from liucheng.store.queues import CursorRepository, TaskRepository, TimerReposit
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False, case_cache: CaseCache | None = None) -> None:
         self._engine = engine
         self._read_only = read_only
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
+        self._memory = CaseMemory(None if read_only else case_cache)
 
     @property
     def connection(self) -> Connection:
@@ -59,16 +60,23 @@ class UnitOfWork:
         connection, transaction = self._connection, self._transaction
         assert connection is not None and transaction is not None
         self._connection = self._transaction = None
+        committed = False
         try:
             if exc is None:
                 try:
                     transaction.commit()
                 except DBAPIError as commit_exc:
                     raise _storage_error(commit_exc) from commit_exc
+                committed = True
             elif transaction.is_active:
                 transaction.rollback()
         finally:
             connection.close()
+            # Only states the database now holds go to the store's memory of cases.
+            if committed:
+                self._memory.committed()
+            else:
+                self._memory.rolled_back()
         # Bind processors (e.g. a naive datetime) raise our own errors wrapped by SQLAlchemy.
         if isinstance(exc, StatementError) and isinstance(exc.orig, LiuchengError):
             raise exc.orig from exc
@@ -88,7 +96,16 @@ class UnitOfWork:
                 "unit of work used outside its `with` block", hint="use `with store.unit_of_work() as uow:`"
             )
         self._transaction.commit()
+        self._memory.committed()
         self._transaction = self.connection.begin()
+
+    def savepoint(self) -> Savepoint:
+        """A savepoint inside the unit of work; ``rollback()`` undoes only what came after it.
+
+        Use this rather than ``connection.begin_nested()``: it also forgets the case states saved
+        after it, so none of them is remembered as written when it rolls back.
+        """
+        return Savepoint(self.connection.begin_nested(), self._memory)
 
     @cached_property
     def events(self) -> EventRepository:
@@ -96,7 +113,7 @@ class UnitOfWork:
 
     @cached_property
     def cases(self) -> CaseRepository:
-        return CaseRepository(self.connection, self.events)
+        return CaseRepository(self.connection, self.events, self._memory)
 
     @cached_property
     def tasks(self) -> TaskRepository:
@@ -133,6 +150,20 @@ class UnitOfWork:
     @cached_property
     def settings(self) -> SettingRepository:
         return SettingRepository(self.connection)
+
+
+class Savepoint:
+    def __init__(self, nested: NestedTransaction, memory: CaseMemory) -> None:
+        self._nested = nested
+        self._memory = memory
+        self._mark = memory.mark()
+
+    def commit(self) -> None:
+        self._nested.commit()
+
+    def rollback(self) -> None:
+        self._memory.forget_since(self._mark)
+        self._nested.rollback()
 
 
 def _first_line(exc: DBAPIError) -> str:
