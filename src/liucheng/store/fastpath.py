@@ -84,19 +84,34 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
-def _rows_for(dialect: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+def _instant_columns(table: Table) -> tuple[str, ...]:
+    from liucheng.store.types import UtcDateTime
+
+    return tuple(col.name for col in table.c if isinstance(col.type, UtcDateTime))
+
+
+_INSTANTS = {name: _instant_columns(table) for name, table in (
+    ("cases", cases), ("events", events), ("tasks", tasks), ("timers", timers)
+)}
+
+
+def _rows_for(dialect: str, table: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
     """Check instants are aware (as UtcDateTime does) and, on SQLite, store them as microseconds.
 
     The rows are the caller's freshly built parameter dicts, so SQLite's are converted in place.
+    Only the table's instant columns are looked at (the case row of an update has some of them).
     """
     sqlite = dialect == "sqlite"
+    instants = _INSTANTS[table]
     for row in rows:
-        for key, value in row.items():
-            if isinstance(value, datetime):
-                if value.tzinfo is None:
-                    require_aware(value, f"database column {key}")  # raises, naming the column
-                if sqlite:
-                    row[key] = (value - _EPOCH) // _MICRO
+        for key in instants:
+            value = row.get(key)
+            if value is None:
+                continue
+            if value.tzinfo is None:
+                require_aware(value, f"database column {key}")  # raises, naming the column
+            if sqlite:
+                row[key] = (value - _EPOCH) // _MICRO
     return rows
 
 
@@ -127,8 +142,10 @@ def write_step(
 ) -> int:
     """Write one step; returns how many case rows the insert or the versioned update touched."""
     dialect = connection.dialect.name
-    [case_row] = _rows_for(dialect, [case_row])
-    event_rows, task_rows, timer_rows = (_rows_for(dialect, rows) for rows in (event_rows, task_rows, timer_rows))
+    _rows_for(dialect, "cases", [case_row])
+    _rows_for(dialect, "events", event_rows)
+    _rows_for(dialect, "tasks", task_rows)
+    _rows_for(dialect, "timers", timer_rows)
     if dialect == "postgresql":
         return _write_pg(
             _driver(connection),
