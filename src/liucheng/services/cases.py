@@ -57,16 +57,23 @@ def run_command(
     now: datetime,
     *,
     observe: Callable[[CaseState, list[Event]], None] | None = None,
+    alone: bool = False,
 ) -> tuple[CaseState, list[Event]]:
     """Apply ``command`` and everything it sets off.
 
     Returns the case's state after all of it, and every event the case got on the way.
     ``observe`` sees every step saved on the way, of any case (follow-ups included).
+    ``alone``: the caller commits the unit of work right after and does nothing else in it, so a
+    command that sets nothing off may commit with its own write (see ``CaseRepository.save``).
     """
     queue: deque[tuple[str, Command]] = deque([(case_id, command)])
     latest: CaseState | None = None
     own_events: list[Event] = []
     steps = 0
+
+    def last(state: CaseState, events: list[Event]) -> bool:
+        return alone and steps == 1 and not _may_follow_up(uow, platform, state, events)
+
     while queue:
         steps += 1
         if steps > MAX_CASCADE:
@@ -74,9 +81,9 @@ def run_command(
         target, cmd = queue.popleft()
         if isinstance(cmd, OpenCase):
             state, events = step(None, cmd, now, ctx)
-            uow.cases.insert(state, events, now)
+            uow.cases.insert(state, events, now, alone=last(state, events))
         else:
-            state, events = _step_and_save(uow, ctx, target, cmd, now)
+            state, events = _step_and_save(uow, ctx, target, cmd, now, last)
         if observe is not None:
             observe(state, events)
         if target == case_id:
@@ -88,13 +95,18 @@ def run_command(
 
 
 def _step_and_save(
-    uow: UnitOfWork, ctx: EngineContext, case_id: str, command: Command, now: datetime
+    uow: UnitOfWork,
+    ctx: EngineContext,
+    case_id: str,
+    command: Command,
+    now: datetime,
+    last: Callable[[CaseState, list[Event]], bool],
 ) -> tuple[CaseState, list[Event]]:
     current, version, remembered = uow.cases.load(case_id)
     try:
         # Freshly decoded and used for nothing else: the engine may work on it directly.
         state, events = step(current, command, now, ctx, owned=True)
-        uow.cases.save(state, events, expected_version=version, now=now)
+        uow.cases.save(state, events, expected_version=version, now=now, alone=last(state, events))
     except LiuchengError:
         if not remembered:
             raise
@@ -105,6 +117,34 @@ def _step_and_save(
         state, events = step(current, command, now, ctx, owned=True)
         uow.cases.save(state, events, expected_version=version, now=now)
     return state, events
+
+
+def _may_follow_up(uow: UnitOfWork, platform: Platform, state: CaseState, events: list[Event]) -> bool:
+    """Whether ``_follow_ups`` could find anything to do after this step (without asking the
+    database): the conditions it starts from, and nothing else."""
+    for event in events:
+        match event.type:
+            case EventType.TASK_CREATED if event.data["kind"] in HUMAN_TASK_KINDS:
+                task = state.tasks.get(event.task_id or "")
+                if (
+                    task is not None
+                    and task.assignee is None
+                    and task.status == "open"
+                    and task.lane is not None
+                    and platform.config(uow).assignment.get(task.lane, Strategy.QUEUE) is not Strategy.QUEUE
+                ):
+                    return True
+            case EventType.CHILD_REQUESTED:
+                return True
+            case EventType.TASK_CANCELLED if event.data.get("child_case_id"):
+                return True
+            case EventType.CASE_COMPLETED | EventType.CASE_TERMINATED | EventType.CASE_CANCELLED | (
+                EventType.ESCALATION_THROWN
+            ) if state.parent_case_id and state.parent_task_id:
+                return True
+            case _:
+                pass
+    return False
 
 
 def _follow_ups(
@@ -212,7 +252,7 @@ class CaseService:
         now = self.platform.clock.now()
         with self.platform.store.unit_of_work() as uow:
             ctx = self.platform.engine_context(uow)
-            return run_command(uow, ctx, self.platform, case_id, command, now)
+            return run_command(uow, ctx, self.platform, case_id, command, now, alone=True)
 
     def _case_of_task(self, task_id: str) -> str:
         # Task ids are "<case id>:<n>" (see engine.flow.create_task): no lookup needed.

@@ -139,8 +139,13 @@ def write_step(
     timer_rows: Sequence[dict[str, Any]],
     gone_timers: Sequence[str],
     stray_keep: Sequence[str] | None,
+    alone: bool = False,
 ) -> int:
-    """Write one step; returns how many case rows the insert or the versioned update touched."""
+    """Write one step; returns how many case rows the insert or the versioned update touched.
+
+    ``alone``: the caller writes nothing else in this transaction and commits right after; on
+    PostgreSQL, if the transaction has not started yet, the statement commits by itself.
+    """
     dialect = connection.dialect.name
     _rows_for(dialect, "cases", [case_row])
     _rows_for(dialect, "events", event_rows)
@@ -157,6 +162,7 @@ def write_step(
             timer_rows=timer_rows,
             gone_timers=gone_timers,
             stray=None if stray_keep is None else (case_id, list(stray_keep)),
+            alone=alone,
         )
     sql = _SQLITE
     rest: list[tuple[str, Sequence[dict[str, Any]]]] = [
@@ -275,6 +281,7 @@ def _write_pg(
     timer_rows: Sequence[dict[str, Any]],
     gone_timers: Sequence[str],
     stray: tuple[str, list[str]] | None,
+    alone: bool,
 ) -> int:
     import psycopg
 
@@ -296,16 +303,36 @@ def _write_pg(
         int(insert), len(event_rows), len(task_rows), int(bool(gone_tasks)),
         len(timer_rows), int(bool(gone_timers)), int(stray is not None),
     )
+    sql = _step_sql(shape)
     cur = _raw_cursor(conn)
     try:
         try:
-            cur.execute(_step_sql(shape), params, prepare=True)
+            if alone and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                # The whole transaction is this one statement: let it be its own transaction,
+                # committed when it returns, without a BEGIN and a COMMIT round trip around it.
+                conn.autocommit = True
+                try:
+                    cur.execute(sql, params, prepare=True)
+                    row = cur.fetchone()
+                finally:
+                    _transactions_again(conn)
+            else:
+                cur.execute(sql, params, prepare=True)
+                row = cur.fetchone()
         except psycopg.errors.IntegrityError as exc:
             raise _refused(exc) from exc
-        row = cur.fetchone()
         return 0 if row is None else int(row[0])
     finally:
         cur.close()
+
+
+def _transactions_again(conn: Any) -> None:
+    """Back from autocommit; a connection that cannot be switched back is closed, never reused."""
+    try:
+        conn.autocommit = False
+    except Exception:
+        conn.close()
+        raise
 
 
 def _write_sqlite(conn: Any, head_sql: str, case_row: dict[str, Any], insert: bool, rest: list) -> int:
