@@ -39,6 +39,7 @@ from liucheng.engine.state import ACTIVE_TASK_STATUSES
 from liucheng.process.spec import HUMAN_TASK_KINDS
 from liucheng.services.platform import Platform
 from liucheng.store import UnitOfWork
+from liucheng.store.rows import NewerVersionError
 
 #: Follow-up steps one use case may set off (child cases of child cases ...).
 MAX_CASCADE = 1000
@@ -81,7 +82,13 @@ def run_command(
         target, cmd = queue.popleft()
         if isinstance(cmd, OpenCase):
             state, events = step(None, cmd, now, ctx)
-            uow.cases.insert(state, events, now, alone=last(state, events))
+            try:
+                uow.cases.insert(state, events, now, alone=last(state, events))
+            except NewerVersionError:
+                # Deployed since this process last looked (nothing was written): open on it.
+                platform.forget_latest(cmd.process_key)
+                state, events = step(None, cmd, now, ctx)
+                uow.cases.insert(state, events, now, alone=last(state, events))
         else:
             state, events = _step_and_save(uow, ctx, target, cmd, now, last)
         if observe is not None:

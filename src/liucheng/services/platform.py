@@ -43,6 +43,9 @@ class Platform:
         self.clock = clock or SystemClock()
         self.categories = categories
         self._definitions: dict[tuple[str, int], ProcessDefinition] = {}
+        #: Newest version per process key, as last read; cases open on it. A deploy by another
+        #: process is caught when the case is stored (``NewerVersionError``), then read again.
+        self._latest: dict[str, int] = {}
         self._config: Config | None = None
         self._conditions: dict = {}
 
@@ -68,10 +71,27 @@ class Platform:
             self._definitions[(key, version)] = cached
         return cached
 
+    def forget_latest(self, key: str | None = None) -> None:
+        """Read the newest version of ``key`` (of every process) from the database next time."""
+        if key is None:
+            self._latest.clear()
+        else:
+            self._latest.pop(key, None)
+
+    def _engine_definition(self, uow: UnitOfWork, key: str, version: int | None) -> ProcessDefinition:
+        # The engine asks for the newest version only to open a case; the insert checks it.
+        if version is None:
+            version = self._latest.get(key)
+            if version is None:
+                definition = self.definition(uow, key, None)
+                self._latest[key] = definition.version
+                return definition
+        return self.definition(uow, key, version)
+
     def engine_context(self, uow: UnitOfWork) -> EngineContext:
         config = self.config(uow)
         return EngineContext(
-            definitions=lambda key, version: self.definition(uow, key, version),
+            definitions=lambda key, version: self._engine_definition(uow, key, version),
             calendars=config.calendars,
             policies=config.policies,
             categories=self.categories or config.categories,

@@ -43,6 +43,7 @@ def deploy(
                 definition.key, version, definition.name, text, definition.source_hash, now, by
             )
             out.append(Deployment(definition.key, definition.name, version, created=True))
+            platform.forget_latest(definition.key)
     return out
 
 

@@ -23,7 +23,7 @@ from liucheng.engine.events import Event, EventType
 from liucheng.engine.state import CaseState, Task, decode_state, encode_state
 from liucheng.store import fastpath
 from liucheng.store.eventstore import EventRepository, event_params
-from liucheng.store.rows import CaseRow, StaleCaseError
+from liucheng.store.rows import CaseRow, NewerVersionError, StaleCaseError
 from liucheng.store.tables import cases as c
 
 _TIMER_EVENTS = frozenset({EventType.TIMER_SCHEDULED, EventType.TIMER_FIRED, EventType.TIMER_CANCELLED})
@@ -168,7 +168,10 @@ class CaseRepository:
         self._memory = memory if memory is not None else CaseMemory(None)
 
     def insert(self, state: CaseState, events: Sequence[Event], now: datetime, *, alone: bool = False) -> None:
-        """Store a new case with the events that opened it (``alone``: see ``save``)."""
+        """Store a new case with the events that opened it (``alone``: see ``save``).
+
+        Raises ``NewerVersionError`` when its process has a version newer than the case's.
+        """
         _check_events(state, events)
         row = _summary(state, require_aware(now, "now"))
         row |= {
@@ -183,6 +186,8 @@ class CaseRepository:
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a failed
         # statement would poison the whole transaction.
         if not self._write(state, events, row, insert=True, alone=alone):
+            if not self.exists(state.case_id):
+                raise NewerVersionError(state.process_key, state.process_version)
             raise ConflictError(
                 f"case {state.case_id!r} already exists", hint="open the new case under another id"
             )

@@ -39,6 +39,13 @@ class _Sql:
     delete_stray_timers: str
 
 
+# A case opens at the newest version of its process: the insert checks that no newer one was
+# deployed since the caller looked (services may remember the newest version between deploys).
+_NO_NEWER_VERSION_SQLITE = (
+    "NOT EXISTS (SELECT 1 FROM process_definitions WHERE key = :process_key AND version > :process_version)"
+)
+
+
 def _sqlite_statements() -> _Sql:
     def upsert(table: Table, key: str, *, update: bool = True, returning: str | None = None) -> str:
         names = [c.name for c in table.c]
@@ -59,7 +66,11 @@ def _sqlite_statements() -> _Sql:
             + ", row_version = row_version + 1, event_count = event_count + :b_added "
             "WHERE case_id = :b_case_id AND row_version = :b_expected"
         ),
-        insert_case=upsert(cases, "case_id", update=False, returning="case_id"),
+        insert_case=(
+            f"INSERT INTO cases ({', '.join(c.name for c in cases.c)}) "
+            f"SELECT {', '.join(':' + c.name for c in cases.c)} WHERE {_NO_NEWER_VERSION_SQLITE} "
+            "ON CONFLICT (case_id) DO NOTHING RETURNING case_id"
+        ),
         insert_event=(
             f"INSERT INTO events ({', '.join(event_columns)}) VALUES ({', '.join(':' + n for n in event_columns)})"
         ),
@@ -238,8 +249,11 @@ def _step_sql(shape: tuple[int, ...]) -> bytes:
         return sql
     insert, n_events, n_tasks, gone_tasks, n_timers, gone_timers, stray = shape
     if insert:
+        row = ", ".join(f"%s::{t}" for t in _pg_types(cases, _CASE_COLUMNS))
         head = (
-            f"INSERT INTO cases ({', '.join(_CASE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_CASE_COLUMNS))}) "
+            f"INSERT INTO cases ({', '.join(_CASE_COLUMNS)}) "
+            f"SELECT * FROM (VALUES ({row})) AS v ({', '.join(_CASE_COLUMNS)}) WHERE NOT EXISTS ("
+            "SELECT 1 FROM process_definitions d WHERE d.key = v.process_key AND d.version > v.process_version) "
             "ON CONFLICT (case_id) DO NOTHING RETURNING 1"
         )
     else:

@@ -84,3 +84,17 @@ class StaleCaseError(ConflictError):
         self.case_id = case_id
         self.expected_version = expected_version
         self.actual_version = actual_version
+
+
+class NewerVersionError(ConflictError):
+    """A case was to open at a process version that is no longer the newest one."""
+
+    code = "newer_version"
+
+    def __init__(self, process_key: str, version: int) -> None:
+        super().__init__(
+            f"process {process_key!r} has a newer version than {version}, deployed meanwhile",
+            hint="open the case again: it starts on the newest version",
+        )
+        self.process_key = process_key
+        self.version = version
