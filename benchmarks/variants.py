@@ -270,6 +270,7 @@ VARIANTS: dict[str, Variant] = {
     ),
     "liucheng-pg-x2": Variant("liucheng", "PostgreSQL, 2 processes", 8, partial(liucheng_pg_processes, 2)),
     "liucheng-pg-x4": Variant("liucheng", "PostgreSQL, 4 processes", 8, partial(liucheng_pg_processes, 4)),
+    "liucheng-pg-x8": Variant("liucheng", "PostgreSQL, 8 processes", 8, partial(liucheng_pg_processes, 8)),
     "spiff-none": Variant("SpiffWorkflow", "none (no serialisation)", 0, partial(spiff_memory, sink="none")),
     "spiff-memory": Variant("SpiffWorkflow", "JSON in memory", 0, partial(spiff_memory, sink="memory")),
     "spiff-sqlite": Variant("SpiffWorkflow", "SQLite", 7, partial(spiff_db, "sqlite")),
@@ -281,5 +282,6 @@ PAIRS = {
     "liucheng-sqlite": "spiff-sqlite",
     "liucheng-pg": "spiff-pg",
     "liucheng-pg-x4": "spiff-pg",
+    "liucheng-pg-x8": "spiff-pg",
 }
 PG_VARIANTS = frozenset(name for name, v in VARIANTS.items() if "PostgreSQL" in v.persistence)

@@ -30,7 +30,6 @@ _TIMER_EVENTS = frozenset({EventType.TIMER_SCHEDULED, EventType.TIMER_FIRED, Eve
 _CLOSING_EVENTS = frozenset({EventType.CASE_COMPLETED, EventType.CASE_TERMINATED, EventType.CASE_CANCELLED})
 
 _ROW_COLUMNS = [col for col in c.c if col.name != "state"]
-_GET = select(c.c.state).where(c.c.case_id == bindparam("case_id"))
 _VERSION = select(c.c.row_version).where(c.c.case_id == bindparam("case_id"))
 
 
@@ -194,7 +193,7 @@ class CaseRepository:
         self._memory.remember(state.case_id, row["state"], 1, closed=state.is_closed)
 
     def get(self, case_id: str) -> CaseState:
-        raw = self._conn.execute(_GET, {"case_id": case_id}).scalar_one_or_none()
+        raw = fastpath.fetch_state(self._conn, case_id)
         if raw is None:
             raise _not_found(case_id)
         return decode_state(raw)

@@ -59,7 +59,7 @@ def _sqlite_statements() -> _Sql:
 
     event_columns = [c.name for c in events.c if c.name != "seq"]
     return _Sql(
-        get_for_update="SELECT state, row_version FROM cases WHERE case_id = :case_id",
+        get_for_update="SELECT state, row_version FROM cases WHERE case_id = ?",
         save=(
             "UPDATE cases SET "
             + ", ".join(f"{n} = :{n}" for n in _CASE_SUMMARY)
@@ -88,6 +88,11 @@ def _sqlite_statements() -> _Sql:
 _CASE_SUMMARY = ("status", "category", "priority", "customer", "title", "closed_at", "updated_at", "state")
 _SQLITE = _sqlite_statements()
 _PG_GET_FOR_UPDATE = b"SELECT state, row_version FROM cases WHERE case_id = $1 FOR UPDATE"
+_PG_GET = b"SELECT state FROM cases WHERE case_id = $1"
+_SQLITE_GET = "SELECT state FROM cases WHERE case_id = ?"
+_DUE = "SELECT timer_id, case_id FROM timers WHERE due_at <= {0} ORDER BY due_at, timer_id LIMIT {1}"
+_PG_DUE_TIMERS = (_DUE.format("$1", "$2") + " FOR UPDATE SKIP LOCKED").encode()
+_SQLITE_DUE_TIMERS = _DUE.format("?", "?")
 
 
 def _driver(connection: Connection) -> Any:
@@ -127,15 +132,40 @@ def _rows_for(dialect: str, table: str, rows: Sequence[dict[str, Any]]) -> Seque
 
 
 def fetch_for_update(connection: Connection, case_id: str) -> tuple[bytes, int] | None:
+    row = _fetch_one(connection, _PG_GET_FOR_UPDATE, _SQLITE.get_for_update, (case_id,))
+    return None if row is None else (bytes(row[0]), row[1])
+
+
+def fetch_state(connection: Connection, case_id: str) -> bytes | None:
+    """A case's stored state, not locked."""
+    row = _fetch_one(connection, _PG_GET, _SQLITE_GET, (case_id,))
+    return None if row is None else bytes(row[0])
+
+
+def due_timers(connection: Connection, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """``(timer_id, case_id)`` due at ``now``, earliest first; on PostgreSQL locked, skipping
+    timers another transaction holds (SQLite's writer holds the whole database)."""
     if connection.dialect.name == "postgresql":
         with _raw_cursor(_driver(connection)) as cur:
-            cur.execute(_PG_GET_FOR_UPDATE, (case_id,), prepare=True)
-            row = cur.fetchone()
-    else:
-        cur = _driver(connection).execute(_SQLITE.get_for_update, {"case_id": case_id})
-        row = cur.fetchone()
+            cur.execute(_PG_DUE_TIMERS, (now, limit), prepare=True)
+            return [(row[0], row[1]) for row in cur.fetchall()]
+    cur = _driver(connection).execute(_SQLITE_DUE_TIMERS, ((now - _EPOCH) // _MICRO, limit))
+    try:
+        return [(row[0], row[1]) for row in cur.fetchall()]
+    finally:
         cur.close()
-    return None if row is None else (bytes(row[0]), row[1])
+
+
+def _fetch_one(connection: Connection, pg_sql: bytes, sqlite_sql: str, params: tuple[Any, ...]) -> Any:
+    if connection.dialect.name == "postgresql":
+        with _raw_cursor(_driver(connection)) as cur:
+            cur.execute(pg_sql, params, prepare=True)
+            return cur.fetchone()
+    cur = _driver(connection).execute(sqlite_sql, params)
+    try:
+        return cur.fetchone()
+    finally:
+        cur.close()
 
 
 def write_step(

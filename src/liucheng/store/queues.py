@@ -12,6 +12,7 @@ from liucheng.core.clock import require_aware
 from liucheng.core.errors import NotFoundError, ValidationError
 from liucheng.engine.state import ACTIVE_TASK_STATUSES, TaskStatus
 from liucheng.process.spec import ElementKind
+from liucheng.store import fastpath
 from liucheng.store.rows import TaskRow
 from liucheng.store.tables import tasks as tk
 from liucheng.store.tables import timers as tm
@@ -33,13 +34,6 @@ _DUE_JOBS = (
         or_(tk.c.retry_at.is_(None), tk.c.retry_at <= bindparam("now")),
     )
     .order_by(func.coalesce(tk.c.retry_at, tk.c.created_at), tk.c.task_id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)
-_DUE_TIMERS = (
-    select(tm.c.timer_id, tm.c.case_id)
-    .where(tm.c.due_at <= bindparam("now"))
-    .order_by(tm.c.due_at, tm.c.timer_id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
@@ -130,8 +124,7 @@ class TimerRepository:
 
         Timers another worker holds are skipped, so two workers never fire the same timer.
         """
-        params = {"now": require_aware(now, "now"), "limit": _positive(limit)}
-        return [(row[0], row[1]) for row in self._conn.execute(_DUE_TIMERS, params)]
+        return fastpath.due_timers(self._conn, require_aware(now, "now"), _positive(limit))
 
     def next_due_at(self) -> datetime | None:
         """When the earliest timer falls due, so a worker can sleep until then."""
