@@ -139,8 +139,11 @@ def _sqlite_on_begin(connection: Any) -> None:
     # A deferred transaction that reads and then writes can fail with SQLITE_BUSY without waiting;
     # taking the write lock up front makes writers queue on busy_timeout instead.
     read_only = connection.get_execution_options().get("liucheng_read_only", False)
+    driver = connection.connection.driver_connection
+    if driver.in_transaction:
+        return  # a unit of work that began on the driver connection and now needs SQLAlchemy
     # Straight to the driver: this runs for every unit of work.
-    connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE").close()
+    driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE").close()
 
 
 def _check_schema(store: Store, *, create: bool) -> None:
