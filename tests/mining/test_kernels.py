@@ -87,7 +87,7 @@ def test_a_hash_clash_between_variants_is_resolved(monkeypatch) -> None:
     real = _kernels._hash_weights
 
     def clashing(length: int) -> np.ndarray:
-        weights = real(length)
+        weights = real(length).copy()
         weights[0] = 1
         return weights
 

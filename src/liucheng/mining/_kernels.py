@@ -17,7 +17,10 @@ confirmed on the codes themselves.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,6 +223,11 @@ def _stable_key_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
 def variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, float]]:
     """Per distinct activity sequence, most frequent first (ties by the activity names):
     (activities, cases, mean and median duration in seconds)."""
+    with gc_paused():
+        return _variant_groups(log)
+
+
+def _variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, float]]:
     if not log.n_cases:
         return []
     bounds = log.bounds
@@ -259,37 +267,65 @@ def variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, fl
     return [(names[spans[g]:spans[g + 1]], counts[g], means[g], medians[g]) for g in ranked]
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many small acyclic objects (tuples of names,
+    result rows): the collector would otherwise walk the whole heap every few hundred of them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _most_frequent_first(counts: np.ndarray, codes: np.ndarray, offsets: np.ndarray, names: list[str]) -> np.ndarray:
     """Group order: most cases first, ties by the activity names, as tuples of names compare.
 
-    Each sequence becomes a fixed-width byte string of its names' ranks, one or two bytes per
-    name and never a zero byte, padded with zeros: byte strings then compare as the tuples do (a
-    prefix first), and NumPy sorts them without a Python comparison.
+    Each group becomes one fixed-width byte string: its count's complement (big-endian), its
+    names' ranks (one or two bytes per name, never a zero byte, padded with zeros, so a prefix
+    sorts first, as with tuples) and its own number. Sorting those strings is a sort by memcmp,
+    with no Python comparison of names.
     """
     rank = np.empty(len(names), dtype=np.int64)
     rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     lengths = np.diff(offsets)
     per_name = 1 if len(names) < 255 else 2
     width = max(int(lengths.max()) * per_name, 1)
-    if len(names) >= 255**2 or len(counts) * width > 2**26:  # too wide to pack: compare in Python
+    n_groups = len(counts)
+    if len(names) >= 255**2 or n_groups * width > 2**26:  # too wide to pack: compare in Python
         packed = rank[codes].astype(">u4").tobytes()
         spans, sizes = (offsets * 4).tolist(), counts.tolist()
         return np.array(sorted(range(len(sizes)), key=lambda g: (-sizes[g], packed[spans[g]:spans[g + 1]])))
-    matrix = np.zeros((len(counts), width), dtype=np.uint8)
-    row = np.repeat(np.arange(len(counts)), lengths)
-    column = (np.arange(len(codes)) - np.repeat(offsets[:-1], lengths)) * per_name
+    row_bytes = 4 + width + 4
+    matrix = np.zeros((n_groups, row_bytes), dtype=np.uint8)
+    matrix[:, :4] = (np.uint32(2**32 - 1) - counts.astype(np.uint32)).astype(">u4").view(np.uint8).reshape(-1, 4)
+    row = np.repeat(np.arange(n_groups), lengths)
+    column = 4 + (np.arange(len(codes)) - np.repeat(offsets[:-1], lengths)) * per_name
     if per_name == 1:
         matrix[row, column] = rank[codes] + 1
     else:
         matrix[row, column] = rank[codes] // 255 + 1
         matrix[row, column + 1] = rank[codes] % 255 + 1
-    by_names = np.argsort(matrix.view(f"S{width}").ravel(), kind="stable")
-    return by_names[np.argsort(-counts[by_names], kind="stable")]
+    matrix[:, -4:] = np.arange(n_groups, dtype=">u4").view(np.uint8).reshape(-1, 4)
+    flat = matrix.tobytes()
+    ordered = b"".join(sorted([flat[i:i + row_bytes] for i in range(0, len(flat), row_bytes)]))
+    tail = np.frombuffer(ordered, dtype=np.uint8).reshape(n_groups, row_bytes)[:, -4:]
+    return np.ascontiguousarray(tail).view(">u4").ravel().astype(np.int64)
 
 
 def _hash_weights(length: int) -> np.ndarray:
-    rng = np.random.default_rng(20260321)
-    return rng.integers(1, 2**63 - 1, size=(2, length), dtype=np.uint64) | np.uint64(1)
+    """Two rows of random odd 64-bit weights, at least ``length`` long (the same on every call)."""
+    global _WEIGHTS
+    if _WEIGHTS.shape[1] < length:
+        rng = np.random.default_rng(20260321)
+        _WEIGHTS = rng.integers(1, 2**63 - 1, size=(2, max(length, 1024)), dtype=np.uint64) | np.uint64(1)
+        _WEIGHTS.flags.writeable = False
+    return _WEIGHTS
+
+
+_WEIGHTS = np.ones((2, 0), dtype=np.uint64)
 
 
 def _factorize(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,10 +25,10 @@ from liucheng.mining._ibis import (
     select_events,
     with_activity_codes,
 )
-from liucheng.mining._kernels import sorted_log, variant_groups
+from liucheng.mining._kernels import gc_paused, sorted_log, variant_groups
 
 
-class Variant(msgspec.Struct, frozen=True):
+class Variant(msgspec.Struct, frozen=True, gc=False):
     """One activity sequence and the cases that follow it."""
 
     activities: tuple[str, ...]
@@ -87,11 +87,12 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
     """
     if isinstance(events, EventTable) and lifecycle is None and activity_key == "activity":
         # In memory: variants from the sorted arrays (see _kernels), without a SQL list aggregate.
-        groups = variant_groups(sorted_log(events))  # already most frequent first, ties by name
-        n_cases = sum(count for _, count, _, _ in groups)
-        return Variants(variants=tuple(Variant(activities=sequence, count=count, share=count / n_cases,
-                                               mean_duration_s=mean, median_duration_s=median)
-                                       for sequence, count, mean, median in groups), n_cases=n_cases)
+        with gc_paused():
+            groups = variant_groups(sorted_log(events))  # already most frequent first, ties by name
+            n_cases = sum(count for _, count, _, _ in groups)
+            return Variants(variants=tuple(Variant(activities=sequence, count=count, share=count / n_cases,
+                                                   mean_duration_s=mean, median_duration_s=median)
+                                           for sequence, count, mean, median in groups), n_cases=n_cases)
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     selected = selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX)
     names = activity_names(selected)
