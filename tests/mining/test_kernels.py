@@ -117,3 +117,21 @@ def test_group_stats_equal_numpy_per_group(groups) -> None:
         assert stats.median[i] == pytest.approx(np.quantile(mine, 0.5), rel=1e-12)
         assert stats.p90[i] == pytest.approx(np.quantile(mine, 0.9), rel=1e-12)
         assert (stats.min[i], stats.max[i]) == (mine.min(), mine.max())
+
+
+def test_variant_order_with_more_names_than_one_byte_holds() -> None:
+    # 300 activities: each name's rank takes two bytes in the packed rows.
+    rng = np.random.default_rng(5)
+    rows, index = [], 0
+    for case in range(400):
+        for minute, code in enumerate(rng.integers(0, 300, rng.integers(1, 6)).tolist()):
+            rows.append((f"c{case}", f"act {code:03d}", minute, index))
+            index += 1
+    for case in range(400, 460):  # some repeated variants, so counts differ
+        for minute, name in enumerate(("act 007", "act 250", "act 007")):
+            rows.append((f"c{case}", name, minute, index))
+            index += 1
+    events = _table(rows)
+    variants = get_variants(events).variants
+    assert list(variants) == sorted(variants, key=lambda v: (-v.count, v.activities))
+    _same_as_sql(events)

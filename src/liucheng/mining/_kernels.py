@@ -301,17 +301,20 @@ def _most_frequent_first(counts: np.ndarray, codes: np.ndarray, offsets: np.ndar
     row_bytes = 4 + width + 4
     matrix = np.zeros((n_groups, row_bytes), dtype=np.uint8)
     matrix[:, :4] = (np.uint32(2**32 - 1) - counts.astype(np.uint32)).astype(">u4").view(np.uint8).reshape(-1, 4)
-    row = np.repeat(np.arange(n_groups), lengths)
-    column = 4 + (np.arange(len(codes)) - np.repeat(offsets[:-1], lengths)) * per_name
+    # Where each code's rank byte(s) go in the flat matrix: its row's name area, then its position.
+    at = np.repeat(np.arange(n_groups) * row_bytes + 4 - offsets[:-1] * per_name, lengths)
+    at += np.arange(len(codes)) * per_name
+    flat = matrix.reshape(-1)
     if per_name == 1:
-        matrix[row, column] = rank[codes] + 1
+        flat[at] = rank[codes] + 1
     else:
-        matrix[row, column] = rank[codes] // 255 + 1
-        matrix[row, column + 1] = rank[codes] % 255 + 1
+        flat[at] = rank[codes] // 255 + 1
+        flat[at + 1] = rank[codes] % 255 + 1
     matrix[:, -4:] = np.arange(n_groups, dtype=">u4").view(np.uint8).reshape(-1, 4)
-    flat = matrix.tobytes()
-    ordered = b"".join(sorted([flat[i:i + row_bytes] for i in range(0, len(flat), row_bytes)]))
-    tail = np.frombuffer(ordered, dtype=np.uint8).reshape(n_groups, row_bytes)[:, -4:]
+    # The group number at the end makes every row distinct, so sorting the rows themselves (bytes
+    # compared unsigned, as memcmp does) gives the order; the numbers are read back from the ends.
+    ordered = np.sort(matrix.view(f"S{row_bytes}").ravel())
+    tail = np.frombuffer(ordered.tobytes(), dtype=np.uint8).reshape(n_groups, row_bytes)[:, -4:]
     return np.ascontiguousarray(tail).view(">u4").ravel().astype(np.int64)
 
 
