@@ -270,7 +270,8 @@ def _variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, f
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while building many small acyclic objects (tuples of names,
-    result rows): the collector would otherwise walk the whole heap every few hundred of them."""
+    result rows): the collector would otherwise run every few hundred of them, over objects that
+    cannot form cycles."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
