@@ -12,20 +12,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.eventlog.test_import_xes import BIG_LOGS, CORE, DATA, EDGE, SMALL_LOGS
 
 from liucheng.eventlog import LogFormatError, read_xes
 from liucheng.eventlog._import_xes import _fast
 from liucheng.eventlog.importing import import_log
-
-FIXTURES = Path(__file__).parent / "fixtures"
-EDGE = FIXTURES / "import_edge_cases.xes"
-_ROOTS = [Path(__file__).resolve().parents[i] / "shared" / "data" for i in (3, 4)]
-DATA = next((root for root in _ROOTS if root.is_dir()), _ROOTS[0])
-SMALL_LOGS = ["bpic2013_closed_problems/bpic2013_closed_problems.xes.gz", "helpdesk/helpdesk.xes.gz",
-              "receipt_wabo/receipt.xes.gz"]
-BIG_LOGS = ["bpic2013_incidents/bpic2013_incidents.xes.gz", "bpic2012/bpic2012.xes.gz",
-            "road_traffic_fines/road_traffic_fines.xes.gz"]
-CORE = ("case_id", "activity", "timestamp", "lifecycle", "resource", "group")
 
 
 def _regular_text() -> str:
