@@ -154,7 +154,6 @@ def _copy_events(platform: Platform, con: Any, position: int, gaps: dict[int, fl
     """
     low = min([position, *(seq - 1 for seq in gaps)])
     awaited = set(gaps)
-    highest = position
     with platform.store.unit_of_work(read_only=True) as uow:
         expected = low + 1  # the next seq a gap-free log would hold
         for rows in seqs_after(uow.connection, low):
