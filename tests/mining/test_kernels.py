@@ -82,20 +82,22 @@ def test_shuffled_rows_give_the_same_results(load_log, name) -> None:
     _same_as_sql(shuffled)
 
 
-def test_a_hash_clash_between_variants_is_resolved(monkeypatch) -> None:
-    # With equal weights the first hash ignores order, so A,B and B,A clash; the check must notice.
-    real = _kernels._hash_weights
-
-    def clashing(length: int) -> np.ndarray:
-        weights = real(length).copy()
-        weights[0] = 1
-        return weights
-
-    monkeypatch.setattr(_kernels, "_hash_weights", clashing)
-    events = _table([("x", "A", 0, 0), ("x", "B", 1, 1), ("y", "B", 0, 2), ("y", "A", 1, 3),
-                     ("z", "B", 0, 4), ("z", "A", 2, 5)])
-    assert get_variants(events).counts() == {("B", "A"): 2, ("A", "B"): 1}
+def test_names_listed_twice_in_the_dictionary_are_one_activity() -> None:
+    # The activity dictionary holds "A" twice (codes 0 and 2) and is not in name order.
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    activity = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 1, 1, 0], pa.int32()), pa.array(["A", "B", "A"]))
+    events = from_arrow(pa.table({
+        "case_id": ["x", "x", "y", "y", "z", "z"], "activity": activity,
+        "timestamp": pa.array([t0 + timedelta(minutes=m) for m in range(6)], pa.timestamp("us", tz="UTC"))}))
+    assert [(v.activities, v.count) for v in get_variants(events).variants] == [(("A", "B"), 2), (("B", "A"), 1)]
     _same_as_sql(events)
+
+
+def test_sequences_past_32_bit_offsets_use_64_bit_ones(monkeypatch, load_log) -> None:
+    events = load_log("helpdesk")
+    expected = get_variants(events)
+    monkeypatch.setattr(_kernels, "_BINARY_LIMIT", 100)  # as if the cases held over 2 GB of codes
+    assert get_variants(EventTable(events.table)) == expected
 
 
 def test_variants_are_most_frequent_first_then_by_activity_names(load_log) -> None:
@@ -119,19 +121,22 @@ def test_group_stats_equal_numpy_per_group(groups) -> None:
         assert (stats.min[i], stats.max[i]) == (mine.min(), mine.max())
 
 
-def test_variant_order_with_more_names_than_one_byte_holds() -> None:
-    # 300 activities: each name's rank takes two bytes in the packed rows.
+@pytest.mark.parametrize("n_names", [300, 70_000])
+def test_variant_order_with_more_names_than_one_byte_holds(n_names) -> None:
+    # 300 activities: each name's rank takes two bytes in the sequences; 70,000 take four.
     rng = np.random.default_rng(5)
     rows, index = [], 0
-    for case in range(400):
-        for minute, code in enumerate(rng.integers(0, 300, rng.integers(1, 6)).tolist()):
-            rows.append((f"c{case}", f"act {code:03d}", minute, index))
+    n_cases = 400 if n_names < 2**16 else n_names // 2
+    for case in range(n_cases):
+        for minute, code in enumerate(rng.integers(0, n_names, rng.integers(1, 6)).tolist()):
+            rows.append((f"c{case}", f"act {code:05d}", minute, index))
             index += 1
-    for case in range(400, 460):  # some repeated variants, so counts differ
-        for minute, name in enumerate(("act 007", "act 250", "act 007")):
+    for case in range(n_cases, n_cases + 60):  # some repeated variants, so counts differ
+        for minute, name in enumerate(("act 00007", "act 00250", "act 00007")):
             rows.append((f"c{case}", name, minute, index))
             index += 1
     events = _table(rows)
+    assert len(get_variants(events).variants) > 1 and discover_dfg(events).nodes
     variants = get_variants(events).variants
     assert list(variants) == sorted(variants, key=lambda v: (-v.count, v.activities))
     _same_as_sql(events)

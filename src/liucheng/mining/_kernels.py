@@ -22,7 +22,7 @@ import gc
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -62,60 +62,78 @@ def sorted_log(events: EventTable) -> SortedLog:
     if found is not None:
         return found
     table = events.table
-    # Cases numbered by first appearance: an integer sort key instead of a string one.
-    case_codes = _case_codes(table[CASE_ID])
     time_us = table[TIMESTAMP].cast(pa.int64()).to_numpy()
-    order = _order(case_codes, time_us, table[EVENT_INDEX].to_numpy())
-    activity = table[ACTIVITY].combine_chunks() if isinstance(table[ACTIVITY], pa.ChunkedArray) else table[ACTIVITY]
+    index = table[EVENT_INDEX].to_numpy()
+    activity = _one_chunk(table[ACTIVITY])
     if not pa.types.is_dictionary(activity.type):
         activity = pc.dictionary_encode(activity)
     codes = activity.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = [str(v) for v in activity.dictionary.to_pylist()]
-    if order is not None:
+    if len(set(names)) < len(names):  # a dictionary may hold a name twice: one code per name
+        first = {name: code for code, name in reversed(list(enumerate(names)))}
+        names = [name for code, name in enumerate(names) if first[name] == code]
+        renumber = {name: new for new, name in enumerate(names)}
+        codes = np.array([renumber[name] for name in activity.dictionary.to_pylist()], dtype=np.int64)[codes]
+    starts = _case_runs(table[CASE_ID])
+    if starts is None or not _in_time_order(starts, time_us, index):
+        # Cases numbered by first appearance: an integer sort key instead of a string one.
+        case_codes = _case_codes(table[CASE_ID])
+        order = np.lexsort((index, time_us, case_codes))
         codes, time_us, case_codes = codes[order], time_us[order], case_codes[order]
-    starts = np.flatnonzero(case_codes[1:] != case_codes[:-1]) + 1
-    bounds = np.concatenate(([0], starts, [len(codes)])) if len(codes) else np.zeros(1, dtype=np.int64)
-    result = SortedLog(codes=codes, names=names, time_us=time_us, bounds=bounds.astype(np.int64))
+        starts = np.concatenate(([0], np.flatnonzero(case_codes[1:] != case_codes[:-1]) + 1))
+    bounds = np.concatenate((starts, [len(codes)])).astype(np.int64) if len(codes) else np.zeros(1, dtype=np.int64)
+    result = SortedLog(codes=codes, names=names, time_us=time_us, bounds=bounds)
     _CACHE[key] = result
     weakref.finalize(events, _CACHE.pop, key, None)
     return result
 
 
-def _case_codes(column: pa.ChunkedArray) -> np.ndarray:
-    """A number per event naming its case, numbered by first appearance.
+def _case_runs(column: pa.ChunkedArray) -> np.ndarray | None:
+    """Where each case's events start, when every case's events are listed together; else None.
 
     Most logs list each case's events together (XES writes traces whole), so the cases are the
-    runs of equal neighbours; that holds when no case id heads two runs, which a hash of the run
-    heads alone tells (a sixth of the ids on road traffic fines). Otherwise every id is hashed.
+    runs of equal neighbours; that holds when no case id heads two runs, which counting the
+    distinct run heads alone tells (a sixth of the ids on road traffic fines).
     """
-    ids = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    ids = _one_chunk(column)
     n = len(ids)
-    if n >= 2 and ids.null_count == 0 and (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-        changes = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-        starts = np.flatnonzero(changes) + 1
-        heads = ids.take(pa.array(np.concatenate(([0], starts))))
-        import polars  # counts distinct strings several times faster than Arrow here
-
-        if polars.from_arrow(heads).n_unique() == len(heads):
-            runs = np.zeros(n, dtype=np.int64)
-            runs[starts] = 1
-            return np.cumsum(runs, out=runs)
-    return pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _order(case_codes: np.ndarray, time_us: np.ndarray, index: np.ndarray) -> np.ndarray | None:
-    """The sort permutation, or None when the file already lists each case in time order (XES
-    writes traces whole; most logs list events in time order), which a linear check tells."""
-    if len(case_codes) < 2:
+    if ids.null_count or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
         return None
-    step_case, step_time = np.diff(case_codes), np.diff(time_us)
-    same = step_case == 0
-    if not (step_case >= 0).all() or (same & (step_time < 0)).any():
-        return np.lexsort((index, time_us, case_codes))
-    ties = np.flatnonzero(same & (step_time == 0))
-    if len(ties) and not (index[ties + 1] > index[ties]).all():
-        return np.lexsort((index, time_us, case_codes))
-    return None
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    changes = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(changes)
+    starts += 1
+    starts = np.concatenate(([0], starts))
+    import polars  # counts distinct strings several times faster than Arrow here
+
+    return starts if polars.from_arrow(ids.take(pa.array(starts))).n_unique() == len(starts) else None
+
+
+def _one_chunk(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
+
+
+def _in_time_order(starts: np.ndarray, time_us: np.ndarray, index: np.ndarray) -> bool:
+    """Whether, within each case (rows ``starts[i]`` up to the next start), the rows are already
+    in (timestamp, event_index) order: a few linear passes."""
+    if len(time_us) < 2:
+        return True
+    step = np.diff(time_us)
+    step[starts[1:] - 1] = 1  # from one case into the next: not compared
+    if step.min() < 0:
+        return False
+    if np.diff(index).min() > 0:  # the rows in event_index order (as every importer writes them): ties are too
+        return True
+    tied = np.flatnonzero(step == 0)
+    return bool((index[tied + 1] > index[tied]).all())
+
+
+def _case_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """A number per event naming its case."""
+    return pc.dictionary_encode(column).combine_chunks().indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def dfg_rows(log: SortedLog, *, performance: bool) -> list[dict[str, Any]]:
@@ -127,7 +145,12 @@ def dfg_rows(log: SortedLog, *, performance: bool) -> list[dict[str, Any]]:
     follow = ~last[:-1]  # row i is followed by row i + 1 of the same case
     pair = (codes[:-1] * n + codes[1:])[follow]
     rows: list[dict[str, Any]] = []
-    counts = np.bincount(pair, minlength=n * n)
+    # Edges counted in a table of every (source, target) slot, unless that table would be mostly
+    # empty (thousands of activities): then the edges present are numbered first.
+    dense = n * n <= max(1 << 22, 8 * len(pair))
+    if not dense:
+        edge_keys, pair = np.unique(pair, return_inverse=True)
+    counts = np.bincount(pair, minlength=n * n if dense else len(edge_keys))
     stats: dict[int, dict[str, float]] = {}
     if performance and len(pair):
         wait = (log.time_us[1:] - log.time_us[:-1])[follow].astype(np.float64) / 1_000_000
@@ -135,10 +158,11 @@ def dfg_rows(log: SortedLog, *, performance: bool) -> list[dict[str, Any]]:
         stats = {key: dict(zip(_STAT_FIELDS, values, strict=True))
                  for key, *values in zip(groups.keys.tolist(), *(getattr(groups, f).tolist() for f in _STATS),
                                          strict=True)}
-    for key in np.flatnonzero(counts).tolist():
-        row: dict[str, Any] = {"source": key // n, "target": key % n, "count": int(counts[key])}
+    for slot in np.flatnonzero(counts).tolist():
+        key = slot if dense else int(edge_keys[slot])
+        row: dict[str, Any] = {"source": key // n, "target": key % n, "count": int(counts[slot])}
         if performance:
-            row.update(stats[key])
+            row.update(stats[slot])
         rows.append(row)
     ends = np.bincount(codes[last], minlength=n)
     for code in np.flatnonzero(ends).tolist():
@@ -220,51 +244,69 @@ def _stable_key_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
     return np.argsort(small, kind="stable")
 
 
-def variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, float]]:
-    """Per distinct activity sequence, most frequent first (ties by the activity names):
-    (activities, cases, mean and median duration in seconds)."""
-    with gc_paused():
-        return _variant_groups(log)
+class VariantGroups(NamedTuple):
+    """The distinct activity sequences of a log, most frequent first (ties by the activity names,
+    compared as tuples of names compare), as parallel lists."""
+
+    activities: list[tuple[str, ...]]
+    counts: list[int]
+    mean_duration_s: list[float]
+    median_duration_s: list[float]
 
 
-def _variant_groups(log: SortedLog) -> list[tuple[tuple[str, ...], int, float, float]]:
+def variant_groups(log: SortedLog) -> VariantGroups:
+    """Group the cases by their activity sequence.
+
+    Each case becomes one byte string: its activities' ranks in name order, one, two or four bytes
+    (big-endian) each. Equal strings are equal sequences, and strings compare (bytewise, a prefix
+    first) exactly as the tuples of names do. Arrow's hash table groups the strings, exactly; its
+    sort ranks the distinct ones by count and then by the strings themselves.
+    """
     if not log.n_cases:
-        return []
+        return VariantGroups([], [], [], [])
+    distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)  # equal names, equal rank
+    width = 1 if len(distinct) <= 2**8 else 2 if len(distinct) <= 2**16 else 4
+    data = rank.astype(f">u{width}")[log.codes]
+    offsets = log.bounds * width
+    large = offsets[-1] >= _BINARY_LIMIT
+    binary, offset_type = (pa.large_binary(), np.int64) if large else (pa.binary(), np.int32)
+    offsets = offsets.astype(offset_type)
+    sequences = pa.Array.from_buffers(binary, log.n_cases, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    encoded = pc.dictionary_encode(sequences)
+    group = encoded.indices.to_numpy(zero_copy_only=False)
     bounds = log.bounds
-    starts, lengths = bounds[:-1], np.diff(bounds)
-    position = np.arange(log.n_events) - np.repeat(starts, lengths)
-    # A 64-bit polynomial hash of each case's codes (wrapping arithmetic) mixed with its length:
-    # equal sequences always collide; different ones rarely, and _confirm catches that, when a
-    # second independent hash decides.
-    symbols = log.codes.astype(np.uint64) + np.uint64(1)
-    weights = _hash_weights(int(lengths.max()) + 1)
-    with np.errstate(over="ignore"):
-        h1 = np.add.reduceat(symbols * weights[0][position], starts)
-        key = h1 ^ (lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    inverse, first = _factorize(key)
-    if not _confirm(log, inverse, first, position):
-        with np.errstate(over="ignore"):
-            h2 = np.add.reduceat(symbols * weights[1][position], starts)
-        keys = np.stack([h1, h2, lengths.astype(np.uint64)], axis=1)
-        _, first_sorted, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        inverse, first = _renumber_by_first(inverse.reshape(-1), first_sorted)
-        if not _confirm(log, inverse, first, position):
-            raise AssertionError("two different variants share a 192-bit key; report this log")
-    durations = (log.time_us[bounds[1:] - 1] - log.time_us[starts]).astype(np.float64) / 1_000_000
-    stats = group_stats(inverse, durations)  # groups are 0..k-1, so stats arrays line up with ``first``
-    # Most frequent first; ties by the activity names (tuples compare as their names' ranks do,
-    # and fixed-width big-endian ranks compare bytewise the same way).
-    rep_lengths = lengths[first]
-    rep_offsets = np.concatenate(([0], np.cumsum(rep_lengths)))
-    rep_index = np.arange(rep_offsets[-1]) - np.repeat(rep_offsets[:-1] - starts[first], rep_lengths)
-    rep_codes = log.codes[rep_index]
-    counts = stats.sizes.tolist()
-    ranked = _most_frequent_first(stats.sizes, rep_codes, rep_offsets, log.names).tolist()
-    # One tuple of every representative's names; each variant's activities are a slice of it.
-    names = tuple(np.array(log.names, dtype=object)[rep_codes].tolist())
-    spans = rep_offsets.tolist()
-    means, medians = stats.mean.tolist(), stats.median.tolist()
-    return [(names[spans[g]:spans[g + 1]], counts[g], means[g], medians[g]) for g in ranked]
+    durations = (log.time_us[bounds[1:] - 1] - log.time_us[bounds[:-1]]).astype(np.float64) / 1_000_000
+    counts, means, medians = _count_mean_median(group, durations, len(encoded.dictionary))
+    ranked = pc.sort_indices(pa.table({"count": counts, "sequence": encoded.dictionary}),
+                             sort_keys=[("count", "descending"), ("sequence", "ascending")])
+    ordered = encoded.dictionary.take(ranked)
+    starts = np.frombuffer(ordered.buffers()[1], dtype=offset_type, count=len(ordered) + 1,
+                           offset=ordered.offset * np.dtype(offset_type).itemsize)
+    ranks = np.frombuffer(ordered.buffers()[2], dtype=f">u{width}", count=int(starts[-1] - starts[0]) // width,
+                          offset=int(starts[0]))
+    # One tuple of every variant's names, in rank order; each variant's activities are a slice of it.
+    names = tuple(distinct[ranks].tolist())
+    spans = ((starts - starts[0]) // width).tolist()
+    ranked_numpy = ranked.to_numpy()
+    return VariantGroups(activities=[names[spans[g]:spans[g + 1]] for g in range(len(spans) - 1)],
+                         counts=counts[ranked_numpy].tolist(), mean_duration_s=means[ranked_numpy].tolist(),
+                         median_duration_s=medians[ranked_numpy].tolist())
+
+
+#: Sequences of more bytes than this (all cases together) need 64-bit offsets.
+_BINARY_LIMIT = 2**31
+
+
+def _count_mean_median(group: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Per group 0..n_groups-1: its size, and the mean and median (the middle two averaged) of its values."""
+    counts = np.bincount(group, minlength=n_groups)
+    means = np.bincount(group, weights=values, minlength=n_groups) / counts
+    by_value = np.argsort(values)
+    ordered = values[by_value[_stable_key_order(group[by_value], n_groups)]]
+    ends = np.cumsum(counts)
+    first = ends - counts
+    medians = (ordered[first + (counts - 1) // 2] + ordered[first + counts // 2]) / 2
+    return counts, means, medians
 
 
 @contextlib.contextmanager
@@ -279,84 +321,3 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _most_frequent_first(counts: np.ndarray, codes: np.ndarray, offsets: np.ndarray, names: list[str]) -> np.ndarray:
-    """Group order: most cases first, ties by the activity names, as tuples of names compare.
-
-    Each group becomes one fixed-width byte string: its count's complement (big-endian), its
-    names' ranks (one or two bytes per name, never a zero byte, padded with zeros, so a prefix
-    sorts first, as with tuples) and its own number. Sorting those strings is a sort by memcmp,
-    with no Python comparison of names.
-    """
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
-    lengths = np.diff(offsets)
-    per_name = 1 if len(names) < 255 else 2
-    width = max(int(lengths.max()) * per_name, 1)
-    n_groups = len(counts)
-    if len(names) >= 255**2 or n_groups * width > 2**26:  # too wide to pack: compare in Python
-        packed = rank[codes].astype(">u4").tobytes()
-        spans, sizes = (offsets * 4).tolist(), counts.tolist()
-        return np.array(sorted(range(len(sizes)), key=lambda g: (-sizes[g], packed[spans[g]:spans[g + 1]])))
-    row_bytes = 4 + width + 4
-    matrix = np.zeros((n_groups, row_bytes), dtype=np.uint8)
-    matrix[:, :4] = (np.uint32(2**32 - 1) - counts.astype(np.uint32)).astype(">u4").view(np.uint8).reshape(-1, 4)
-    # Where each code's rank byte(s) go in the flat matrix: its row's name area, then its position.
-    at = np.repeat(np.arange(n_groups) * row_bytes + 4 - offsets[:-1] * per_name, lengths)
-    at += np.arange(len(codes)) * per_name
-    flat = matrix.reshape(-1)
-    if per_name == 1:
-        flat[at] = rank[codes] + 1
-    else:
-        flat[at] = rank[codes] // 255 + 1
-        flat[at + 1] = rank[codes] % 255 + 1
-    matrix[:, -4:] = np.arange(n_groups, dtype=">u4").view(np.uint8).reshape(-1, 4)
-    # The group number at the end makes every row distinct, so sorting the rows themselves (bytes
-    # compared unsigned, as memcmp does) gives the order; the numbers are read back from the ends.
-    ordered = np.sort(matrix.view(f"S{row_bytes}").ravel())
-    tail = np.frombuffer(ordered.tobytes(), dtype=np.uint8).reshape(n_groups, row_bytes)[:, -4:]
-    return np.ascontiguousarray(tail).view(">u4").ravel().astype(np.int64)
-
-
-def _hash_weights(length: int) -> np.ndarray:
-    """Two rows of random odd 64-bit weights, at least ``length`` long (the same on every call)."""
-    global _WEIGHTS
-    if _WEIGHTS.shape[1] < length:
-        rng = np.random.default_rng(20260321)
-        _WEIGHTS = rng.integers(1, 2**63 - 1, size=(2, max(length, 1024)), dtype=np.uint64) | np.uint64(1)
-        _WEIGHTS.flags.writeable = False
-    return _WEIGHTS
-
-
-_WEIGHTS = np.ones((2, 0), dtype=np.uint64)
-
-
-def _factorize(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group number per case (groups numbered by first appearance) and each group's first case."""
-    from pandas import factorize  # a hash table: several times faster than np.unique's sort here
-
-    inverse, _ = factorize(key)
-    inverse = inverse.astype(np.int64)
-    seen = np.maximum.accumulate(inverse)
-    first = np.flatnonzero(np.concatenate(([True], inverse[1:] > seen[:-1])))
-    return inverse, first
-
-
-def _renumber_by_first(inverse: np.ndarray, first_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Renumber groups (as np.unique numbers them) by first appearance, as ``_factorize`` does."""
-    by_appearance = np.argsort(first_sorted, kind="stable")
-    renumber = np.empty_like(by_appearance)
-    renumber[by_appearance] = np.arange(len(by_appearance))
-    return renumber[inverse], first_sorted[by_appearance]
-
-
-def _confirm(log: SortedLog, inverse: np.ndarray, first: np.ndarray, position: np.ndarray) -> bool:
-    """Every case has the same codes as its group's representative (guards against a hash clash)."""
-    bounds = log.bounds
-    lengths = np.diff(bounds)
-    representative = first[inverse]
-    if not np.array_equal(lengths, lengths[representative]):
-        return False
-    mirrored = log.codes[np.repeat(bounds[representative], lengths) + position]
-    return bool(np.array_equal(mirrored, log.codes))

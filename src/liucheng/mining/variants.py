@@ -89,10 +89,10 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
         # In memory: variants from the sorted arrays (see _kernels), without a SQL list aggregate.
         with gc_paused():
             groups = variant_groups(sorted_log(events))  # already most frequent first, ties by name
-            n_cases = sum(count for _, count, _, _ in groups)
-            return Variants(variants=tuple(Variant(activities=sequence, count=count, share=count / n_cases,
-                                                   mean_duration_s=mean, median_duration_s=median)
-                                           for sequence, count, mean, median in groups), n_cases=n_cases)
+            n_cases = sum(groups.counts)
+            shares = [count / n_cases for count in groups.counts]
+            return Variants(variants=tuple(map(Variant, groups.activities, groups.counts, shares,
+                                               groups.mean_duration_s, groups.median_duration_s)), n_cases=n_cases)
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
     selected = selected.select(CASE_ID, ACTIVITY, TIMESTAMP, EVENT_INDEX)
     names = activity_names(selected)
