@@ -11,8 +11,8 @@ The sort is computed once per table and kept while the table lives. Most logs ne
 each case's events are listed together and in time order (XES writes traces whole), the cases are
 the runs of equal case ids, found by comparing neighbours and checking that no id heads two runs.
 Edge waiting times are grouped by a counting sort of the edge codes, and each edge's median and p90
-come from a partial sort of its own times; variants are grouped by a hash of their activity codes,
-confirmed on the codes themselves.
+come from a partial sort of its own times; variants are grouped as one byte string per case (its
+activities' ranks in name order) in Arrow's hash table, which compares the strings themselves.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def sorted_log(events: EventTable) -> SortedLog:
     if found is not None:
         return found
     table = events.table
-    time_us = table[TIMESTAMP].cast(pa.int64()).to_numpy()
+    time_us = _one_chunk(table[TIMESTAMP]).view(pa.int64()).to_numpy(zero_copy_only=False)  # no copy
     index = table[EVENT_INDEX].to_numpy()
     activity = _one_chunk(table[ACTIVITY])
     if not pa.types.is_dictionary(activity.type):
@@ -97,17 +97,22 @@ def _case_runs(column: pa.ChunkedArray) -> np.ndarray | None:
     """
     ids = _one_chunk(column)
     n = len(ids)
-    if ids.null_count or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+    if ids.null_count:
         return None
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    changes = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(changes)
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        return None
+    starts = pc.indices_nonzero(pc.not_equal(ids.slice(1), ids.slice(0, n - 1))).to_numpy().astype(np.int64)
     starts += 1
     starts = np.concatenate(([0], starts))
+    return starts if _n_distinct(ids.take(pa.array(starts))) == len(starts) else None
+
+
+def _n_distinct(strings: pa.Array) -> int:
     import polars  # counts distinct strings several times faster than Arrow here
 
-    return starts if polars.from_arrow(ids.take(pa.array(starts))).n_unique() == len(starts) else None
+    return polars.from_arrow(strings).n_unique()
 
 
 def _one_chunk(column: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
@@ -90,7 +91,7 @@ def get_variants(events: EventsLike, *, lifecycle: str | Iterable[str] | None = 
         with gc_paused():
             groups = variant_groups(sorted_log(events))  # already most frequent first, ties by name
             n_cases = sum(groups.counts)
-            shares = [count / n_cases for count in groups.counts]
+            shares = (np.array(groups.counts, dtype=np.float64) / max(n_cases, 1)).tolist()
             return Variants(variants=tuple(map(Variant, groups.activities, groups.counts, shares,
                                                groups.mean_duration_s, groups.median_duration_s)), n_cases=n_cases)
     selected = select_events(events, lifecycle=lifecycle, activity_key=activity_key)
