@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,7 +14,17 @@ from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining import _kernels
 from liucheng.mining.dfg import discover_dfg
 from liucheng.mining.variants import get_variants
-from tests.mining.conftest import SMALL_LOGS
+from tests.mining.conftest import LOGS, SMALL_LOGS
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernels(request, monkeypatch) -> str:
+    """Run the test with the compiled kernels (``_native.c``) and again with the NumPy ones."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_kernels, "_native", None)
+    elif _kernels._native is None:
+        pytest.skip("the compiled kernels are not built (no C compiler at install)")
+    return request.param
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -23,7 +34,7 @@ def _close(a: float | None, b: float | None) -> bool:
 
 
 @pytest.mark.parametrize("name", SMALL_LOGS)
-def test_the_kernels_equal_the_ibis_queries(load_log, name) -> None:
+def test_the_kernels_equal_the_ibis_queries(load_log, name, kernels) -> None:
     _same_as_sql(load_log(name))
 
 
@@ -56,7 +67,7 @@ def _same_as_sql(events: EventTable) -> None:
         assert _close(a.mean_duration_s, b.mean_duration_s) and _close(a.median_duration_s, b.median_duration_s)
 
 
-def test_a_case_listed_in_two_places_is_one_case() -> None:
+def test_a_case_listed_in_two_places_is_one_case(kernels) -> None:
     events = _table([("a", "A", 0, 0), ("a", "B", 1, 1), ("b", "C", 0, 2), ("a", "D", 5, 3)])
     dfg = discover_dfg(events)
     assert dfg.edge_counts() == {("A", "B"): 1, ("B", "D"): 1}
@@ -65,7 +76,7 @@ def test_a_case_listed_in_two_places_is_one_case() -> None:
     _same_as_sql(events)
 
 
-def test_equal_times_keep_the_event_index_order_whatever_the_row_order() -> None:
+def test_equal_times_keep_the_event_index_order_whatever_the_row_order(kernels) -> None:
     # Same minute for B and C; event_index says B before C although the rows say otherwise.
     events = _table([("a", "A", 0, 0), ("a", "C", 3, 2), ("a", "B", 3, 1), ("a", "D", 2, 3)])
     assert get_variants(events).counts() == {("A", "D", "B", "C"): 1}
@@ -73,7 +84,7 @@ def test_equal_times_keep_the_event_index_order_whatever_the_row_order() -> None
 
 
 @pytest.mark.parametrize("name", ["helpdesk", "bpic2013_closed_problems"])
-def test_shuffled_rows_give_the_same_results(load_log, name) -> None:
+def test_shuffled_rows_give_the_same_results(load_log, name, kernels) -> None:
     events = load_log(name)
     permutation = np.random.default_rng(7).permutation(events.n_events)
     shuffled = EventTable(events.table.take(pa.array(permutation)))
@@ -82,7 +93,7 @@ def test_shuffled_rows_give_the_same_results(load_log, name) -> None:
     _same_as_sql(shuffled)
 
 
-def test_names_listed_twice_in_the_dictionary_are_one_activity() -> None:
+def test_names_listed_twice_in_the_dictionary_are_one_activity(kernels) -> None:
     # The activity dictionary holds "A" twice (codes 0 and 2) and is not in name order.
     t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     activity = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 1, 1, 0], pa.int32()), pa.array(["A", "B", "A"]))
@@ -94,13 +105,14 @@ def test_names_listed_twice_in_the_dictionary_are_one_activity() -> None:
 
 
 def test_sequences_past_32_bit_offsets_use_64_bit_ones(monkeypatch, load_log) -> None:
+    monkeypatch.setattr(_kernels, "_native", None)  # the Arrow path's offsets
     events = load_log("helpdesk")
     expected = get_variants(events)
     monkeypatch.setattr(_kernels, "_BINARY_LIMIT", 100)  # as if the cases held over 2 GB of codes
     assert get_variants(EventTable(events.table)) == expected
 
 
-def test_variants_are_most_frequent_first_then_by_activity_names(load_log) -> None:
+def test_variants_are_most_frequent_first_then_by_activity_names(load_log, kernels) -> None:
     variants = get_variants(load_log("bpic2013_incidents")).variants
     assert list(variants) == sorted(variants, key=lambda v: (-v.count, v.activities))
 
@@ -122,7 +134,7 @@ def test_group_stats_equal_numpy_per_group(groups) -> None:
 
 
 @pytest.mark.parametrize("n_names", [300, 70_000])
-def test_variant_order_with_more_names_than_one_byte_holds(n_names) -> None:
+def test_variant_order_with_more_names_than_one_byte_holds(n_names, kernels) -> None:
     # 300 activities: each name's rank takes two bytes in the sequences; 70,000 take four.
     rng = np.random.default_rng(5)
     rows, index = [], 0
@@ -140,3 +152,61 @@ def test_variant_order_with_more_names_than_one_byte_holds(n_names) -> None:
     variants = get_variants(events).variants
     assert list(variants) == sorted(variants, key=lambda v: (-v.count, v.activities))
     _same_as_sql(events)
+
+
+# -- the compiled kernels: built, equal to the NumPy ones bit for bit, strict about their input -------
+def test_the_compiled_kernels_are_built() -> None:
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler on this machine: the NumPy kernels run")
+    assert _kernels._native is not None, "reinstall (make install) to build liucheng/mining/_native.c"
+
+
+@pytest.mark.parametrize("name", sorted(LOGS))
+def test_compiled_and_numpy_kernels_agree_exactly(load_log, name, monkeypatch) -> None:
+    if _kernels._native is None:
+        pytest.skip("the compiled kernels are not built")
+    events = load_log(name)
+    compiled = (_kernels._case_runs(events.table["case_id"]), _kernels.variant_groups(_kernels.sorted_log(events)))
+    monkeypatch.setattr(_kernels, "_native", None)
+    numpy = (_kernels._case_runs(events.table["case_id"]), _kernels.variant_groups(_kernels.sorted_log(events)))
+    assert np.array_equal(compiled[0], numpy[0])
+    assert compiled[1] == numpy[1]  # the same floats, not merely close: same sums in the same order
+
+
+def test_a_case_id_heading_two_runs_is_found_by_both(kernels) -> None:
+    ids = pa.chunked_array([pa.array(["a", "a", "bb", "a", "ccc"])])
+    assert _kernels._case_runs(ids) is None
+    runs = _kernels._case_runs(pa.chunked_array([pa.array(["a", "a", "bb", "", "ccc", "ccc"])]))
+    assert runs.tolist() == [0, 2, 3, 4]
+
+
+def test_long_ids_near_the_end_of_the_buffer_compare_exactly(kernels) -> None:
+    # Ids of 1-40 bytes, differing only in their last byte, some ending at the buffer's very end.
+    ids = []
+    for length in range(1, 41):
+        base = "x" * (length - 1)
+        ids += [base + "a", base + "a", base + "b"]
+    runs = _kernels._case_runs(pa.chunked_array([pa.array(ids)]))
+    assert runs.tolist() == [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
+
+
+def test_the_compiled_kernels_reject_inconsistent_arrays() -> None:
+    native = _kernels._native
+    if native is None:
+        pytest.skip("the compiled kernels are not built")
+    bounds, codes = np.array([0, 2, 3]), np.array([0, 1, 0])
+    durations, names = np.array([1.0, 2.0]), ("A", "B")
+    with pytest.raises(ValueError, match="row 1 has activity code 5"):
+        native.variant_groups(bounds, np.array([0, 5, 0]), np.array([0, 1]), names, durations)
+    with pytest.raises(ValueError, match="do not fit together"):
+        native.variant_groups(np.array([0, 2, 4]), codes, np.array([0, 1]), names, durations)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        native.variant_groups(np.array([0, 3, 2, 3]), codes, np.array([0, 1]), names, np.ones(3))
+    with pytest.raises(ValueError, match="out of order"):
+        native.case_runs(np.array([0, 2, 1, 3], dtype=np.int32), 4, b"abc", np.empty(3, dtype=np.int64))
+    with pytest.raises(ValueError, match="outside the data"):
+        native.case_runs(np.array([0, 2, 9], dtype=np.int32), 4, b"abc", np.empty(2, dtype=np.int64))
+    with pytest.raises(ValueError, match="4 or 8"):
+        native.case_runs(np.array([0, 1]), 2, b"a", np.empty(1, dtype=np.int64))
+    activities, counts, means, medians = native.variant_groups(bounds, codes, np.array([1, 0]), ("A", "B"), durations)
+    assert (activities, counts, means, medians) == ([("B",), ("B", "A")], [1, 1], [2.0, 1.0], [2.0, 1.0])

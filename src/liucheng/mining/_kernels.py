@@ -30,6 +30,11 @@ import pyarrow.compute as pc
 
 from liucheng.eventlog.table import ACTIVITY, CASE_ID, EVENT_INDEX, TIMESTAMP, EventTable
 
+try:
+    from liucheng.mining import _native  # the compiled kernels (_native.c)
+except ImportError:  # built without a C compiler: the NumPy versions below give the same results
+    _native = None
+
 
 @dataclass(frozen=True)
 class SortedLog:
@@ -103,6 +108,13 @@ def _case_runs(column: pa.ChunkedArray) -> np.ndarray | None:
         return np.zeros(n, dtype=np.int64)
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
         return None
+    if _native is not None:
+        size = 8 if pa.types.is_large_string(ids.type) else 4
+        offsets = np.frombuffer(ids.buffers()[1], dtype=f"i{size}", count=n + 1, offset=ids.offset * size)
+        data = ids.buffers()[2] if ids.buffers()[2] is not None else b""
+        starts = np.empty(n, dtype=np.int64)
+        found = _native.case_runs(offsets, size, data, starts)
+        return starts[:found] if found >= 0 else None
     starts = pc.indices_nonzero(pc.not_equal(ids.slice(1), ids.slice(0, n - 1))).to_numpy().astype(np.int64)
     starts += 1
     starts = np.concatenate(([0], starts))
@@ -260,15 +272,27 @@ class VariantGroups(NamedTuple):
 
 
 def variant_groups(log: SortedLog) -> VariantGroups:
-    """Group the cases by their activity sequence.
+    """Group the cases by their activity sequence (compiled, or in NumPy and Arrow without a compiler)."""
+    if not log.n_cases:
+        return VariantGroups([], [], [], [])
+    if _native is None:
+        return _variant_groups_arrow(log)
+    distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)  # equal names, equal rank
+    bounds = log.bounds
+    durations = (log.time_us[bounds[1:] - 1] - log.time_us[bounds[:-1]]).astype(np.float64) / 1_000_000
+    return VariantGroups(*_native.variant_groups(np.ascontiguousarray(bounds, dtype=np.int64),
+                                                 np.ascontiguousarray(log.codes, dtype=np.int64),
+                                                 rank.astype(np.int64), tuple(distinct.tolist()), durations))
+
+
+def _variant_groups_arrow(log: SortedLog) -> VariantGroups:
+    """``variant_groups`` in NumPy and Arrow.
 
     Each case becomes one byte string: its activities' ranks in name order, one, two or four bytes
     (big-endian) each. Equal strings are equal sequences, and strings compare (bytewise, a prefix
     first) exactly as the tuples of names do. Arrow's hash table groups the strings, exactly; its
     sort ranks the distinct ones by count and then by the strings themselves.
     """
-    if not log.n_cases:
-        return VariantGroups([], [], [], [])
     distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)  # equal names, equal rank
     width = 1 if len(distinct) <= 2**8 else 2 if len(distinct) <= 2**16 else 4
     data = rank.astype(f">u{width}")[log.codes]
