@@ -143,3 +143,9 @@ def test_0002_moves_assignment_rules_out_of_the_policies_table(store_url: str) -
         assert uow.assignment.list() == {"agent": "round_robin", "back_office": "skill"}
         assert list(uow.sla_policies.list()) == ["hotline"]
     store.close()
+
+
+def test_the_head_the_store_expects_is_alembics_head() -> None:
+    from liucheng.store import migrations
+
+    assert migrations.alembic_head() == migrations.HEAD, "a new migration must update migrations.HEAD"

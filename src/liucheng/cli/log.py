@@ -6,18 +6,18 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import typer
 from rich.text import Text
 
 from liucheng.cli.output import Format, FormatOption, emit, err_console, fields, handle_errors, progress_bar
 from liucheng.core.errors import ValidationError
-from liucheng.eventlog.importing import ImportResult, import_log
-from liucheng.eventlog.table import ACTIVITY, TIMESTAMP
+
+if TYPE_CHECKING:  # Arrow and the importers are imported by the commands that read a log
+    import pyarrow as pa
+
+    from liucheng.eventlog.importing import ImportResult
 
 app = typer.Typer(help="Import event logs from other systems and look inside them.", no_args_is_help=True)
 
@@ -69,6 +69,8 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 def _read(file: Path, *, log_format: InputFormat, pairs: list[str] | None, object_type: str | None,
           on_error: OnError, tz: str | None, timestamp_format: str | None, encoding: str | None,
           delimiter: str | None) -> ImportResult:
+    from liucheng.eventlog.importing import import_log
+
     with progress_bar(f"reading {file.name}") as bar:
         task = bar.add_task("read", total=None)
         progress: Callable[[int, int], None] = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
@@ -81,6 +83,8 @@ def _read(file: Path, *, log_format: InputFormat, pairs: list[str] | None, objec
 
 def write_parquet_atomically(table: pa.Table, out: Path) -> None:
     """Write to a sibling temporary file and rename, so a failed write leaves no partial file."""
+    import pyarrow.parquet as pq
+
     partial = out.with_name(f".{out.name}.partial")
     try:
         pq.write_table(table, partial, compression="zstd")
@@ -147,6 +151,11 @@ def info_command(
 
 def summary(result: ImportResult) -> dict[str, Any]:
     """What ``log info`` shows: counts, the period (UTC, ISO 8601) and the column names."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from liucheng.eventlog.table import ACTIVITY, TIMESTAMP
+
     table = result.table.table
     span = pc.min_max(table[TIMESTAMP]).as_py()
     return {

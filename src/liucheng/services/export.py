@@ -18,15 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from liucheng.core.errors import ValidationError
-from liucheng.eventlog import (
-    LogCase,
-    LogEvent,
-    WriteSummary,
-    from_engine_event,
-    write_csv,
-    write_parquet,
-    write_xes,
-)
+from liucheng.eventlog import LogCase, LogEvent, WriteSummary, from_engine_event
 from liucheng.eventlog.values import format_value, xes_type_of
 from liucheng.services.platform import Platform
 from liucheng.store import CaseRow, UnitOfWork
@@ -197,6 +189,8 @@ def export_events(
         raise ValidationError(
             f"folder {str(out.parent)!r} does not exist", where="out", hint="create it or choose another path"
         )
+    from liucheng.eventlog import write_csv, write_parquet, write_xes  # Arrow only when exporting
+
     with platform.store.unit_of_work(read_only=True) as uow:
         last_seq = uow.events.max_seq()
         if format == "xes":
