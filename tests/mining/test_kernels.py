@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liucheng.eventlog.table import EventTable, from_arrow
 from liucheng.mining import _kernels
@@ -210,3 +212,42 @@ def test_the_compiled_kernels_reject_inconsistent_arrays() -> None:
         native.case_runs(np.array([0, 1]), 2, b"a", np.empty(1, dtype=np.int64))
     activities, counts, means, medians = native.variant_groups(bounds, codes, np.array([1, 0]), ("A", "B"), durations)
     assert (activities, counts, means, medians) == ([("B",), ("B", "A")], [1, 1], [2.0, 1.0], [2.0, 1.0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(ids=st.lists(st.sampled_from(["", "a", "ab", "abcdefgh", "abcdefghi", "x" * 17, "案例-1", "案例-2"]),
+                    min_size=0, max_size=60))
+def test_case_runs_compiled_equal_numpy_on_any_ids(ids) -> None:
+    if _kernels._native is None:
+        pytest.skip("the compiled kernels are not built")
+    column = pa.chunked_array([pa.array(ids, pa.string())])
+    compiled = _kernels._case_runs(column)
+    native, _kernels._native = _kernels._native, None
+    try:
+        expected = _kernels._case_runs(column)
+    finally:
+        _kernels._native = native
+    assert (compiled is None) == (expected is None)
+    if compiled is not None:
+        assert compiled.tolist() == expected.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases=st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=12), min_size=1, max_size=40),
+       names=st.lists(st.sampled_from(["A", "B", "b", "Ä", "审批", "A "]), min_size=6, max_size=6),
+       minutes=st.lists(st.integers(0, 10_000), min_size=40, max_size=40))
+def test_variant_groups_compiled_equal_numpy_on_any_log(cases, names, minutes) -> None:
+    if _kernels._native is None:
+        pytest.skip("the compiled kernels are not built")
+    bounds = np.concatenate(([0], np.cumsum([len(c) for c in cases])))
+    codes = np.array([code for case in cases for code in case], dtype=np.int64)
+    time_us = np.zeros(len(codes), dtype=np.int64)
+    time_us[bounds[1:] - 1] = np.array(minutes[:len(cases)]) * 60_000_000  # durations of 0 to a week
+    log = _kernels.SortedLog(codes=codes, names=names, time_us=time_us, bounds=bounds.astype(np.int64))
+    compiled = _kernels.variant_groups(log)
+    native, _kernels._native = _kernels._native, None
+    try:
+        expected = _kernels.variant_groups(log)
+    finally:
+        _kernels._native = native
+    assert compiled == expected
