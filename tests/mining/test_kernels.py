@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -214,6 +216,16 @@ def test_the_compiled_kernels_reject_inconsistent_arrays() -> None:
     assert (activities, counts, means, medians) == ([("B",), ("B", "A")], [1, 1], [2.0, 1.0], [2.0, 1.0])
 
 
+@contextlib.contextmanager
+def _numpy_kernels() -> Iterator[None]:
+    """The NumPy kernels for the duration (hypothesis tests cannot take the ``kernels`` fixture)."""
+    native, _kernels._native = _kernels._native, None
+    try:
+        yield
+    finally:
+        _kernels._native = native
+
+
 @settings(max_examples=150, deadline=None)
 @given(ids=st.lists(st.sampled_from(["", "a", "ab", "abcdefgh", "abcdefghi", "x" * 17, "案例-1", "案例-2"]),
                     min_size=0, max_size=60))
@@ -222,11 +234,8 @@ def test_case_runs_compiled_equal_numpy_on_any_ids(ids) -> None:
         pytest.skip("the compiled kernels are not built")
     column = pa.chunked_array([pa.array(ids, pa.string())])
     compiled = _kernels._case_runs(column)
-    native, _kernels._native = _kernels._native, None
-    try:
+    with _numpy_kernels():
         expected = _kernels._case_runs(column)
-    finally:
-        _kernels._native = native
     assert (compiled is None) == (expected is None)
     if compiled is not None:
         assert compiled.tolist() == expected.tolist()
@@ -245,9 +254,6 @@ def test_variant_groups_compiled_equal_numpy_on_any_log(cases, names, minutes) -
     time_us[bounds[1:] - 1] = np.array(minutes[:len(cases)]) * 60_000_000  # durations of 0 to a week
     log = _kernels.SortedLog(codes=codes, names=names, time_us=time_us, bounds=bounds.astype(np.int64))
     compiled = _kernels.variant_groups(log)
-    native, _kernels._native = _kernels._native, None
-    try:
+    with _numpy_kernels():
         expected = _kernels.variant_groups(log)
-    finally:
-        _kernels._native = native
     assert compiled == expected
