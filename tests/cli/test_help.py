@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import typer
 import typer.main
 from typer.testing import CliRunner
 
@@ -60,8 +61,10 @@ GROUPS = {"liucheng", "db", "process", "case", "task", "events", "config", "log"
 
 def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     yield path, command
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from walk(sub, (*path, name))
+    if hasattr(command, "list_commands"):  # a group; the root loads its lazy commands when asked
+        with typer.Context(command) as ctx:
+            for name in command.list_commands(ctx):
+                yield from walk(command.get_command(ctx, name), (*path, name))
 
 
 def test_every_command_and_option_has_help():
@@ -101,3 +104,22 @@ def test_commands_that_print_data_take_format_json():
     }
     # These write a file (events export's --format names its format) and print one line about it.
     assert without == {"events export", "log import", "mine map", "mine discover", "analyze"}
+
+
+def test_the_root_help_lists_every_command_with_its_own_help_line_and_imports_none() -> None:
+    import subprocess
+    import sys
+
+    from liucheng.cli.main import LAZY, load_command
+
+    for name, (_, _, line) in LAZY.items():
+        assert load_command(name).help.strip().splitlines()[0] == line, name
+    # A fresh interpreter: the root help loads no command module, no SQLAlchemy, Arrow or SciPy.
+    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom liucheng.cli.main import app\n"
+             "result = CliRunner().invoke(app, ['--help'])\nassert result.exit_code == 0, result.output\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'pyarrow', 'scipy', 'numpy')"
+             " or m.startswith('liucheng.cli.') and m.split('.')[2] in ('case', 'mine', 'staff', 'kpi', 'log')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    output = CliRunner().invoke(app, ["--help"]).output
+    assert all(name in output for name in LAZY)

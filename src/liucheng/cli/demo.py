@@ -11,8 +11,8 @@ import typer
 
 from liucheng.cli.output import Format, FormatOption, emit, fields, handle_errors, progress_bar, table
 from liucheng.cli.state import app_state
+from liucheng.core.env import ENV_URL
 from liucheng.core.errors import ConfigurationError
-from liucheng.store import ENV_URL
 
 
 def _render(data: dict[str, Any]) -> list[Any]:

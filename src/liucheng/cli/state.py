@@ -7,10 +7,12 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liucheng.core.errors import LiuchengError, StorageError
-from liucheng.services import Platform
-from liucheng.store import open_store, resolve_url
+
+if TYPE_CHECKING:  # the services (and SQLAlchemy) load when a command first needs the database
+    from liucheng.services import Platform
 
 ENV_USER = "LIUCHENG_USER"
 
@@ -36,6 +38,9 @@ class AppState:
     def platform(self) -> Platform:
         """The platform on an existing, current database; opened on first use, closed at exit."""
         if self._platform is None:
+            from liucheng.services import Platform
+            from liucheng.store import open_store
+
             _require_sqlite_file(self.url)
             self._platform = Platform(open_store(self.url, create=False))
         return self._platform
@@ -48,6 +53,8 @@ class AppState:
 
 def _require_sqlite_file(url: str | None) -> None:
     """Say how to create a missing SQLite file in CLI terms (the store's own hint speaks API)."""
+    from liucheng.store import resolve_url
+
     parsed = resolve_url(url)
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):

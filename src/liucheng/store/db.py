@@ -11,13 +11,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from liucheng.core.env import DEFAULT_URL, ENV_URL
 from liucheng.core.errors import StorageError
 from liucheng.store import migrations
 from liucheng.store.cases import CASE_CACHE_SIZE, CaseCache
 from liucheng.store.uow import UnitOfWork
 
-ENV_URL = "LIUCHENG_DATABASE_URL"
-DEFAULT_URL = "sqlite:///liucheng.db"
 #: How long a SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
 
