@@ -137,3 +137,46 @@ def test_conformance_against_an_unrelated_model_finds_the_deviations(tmp_path: P
     library = Path(__file__).resolve().parents[2] / "src" / "liucheng" / "library" / "inquiry.bpmn"
     data = json.loads(run("mine", "conformance", RECEIPT, "--model", library, "-F", "json").stdout)
     assert data["log_fitness"] < 0.5 and data["deviating_case_count"] == 1434
+
+
+def test_compare_two_periods_against_durations_and_shares_counted_by_hand() -> None:
+    # First half of 2011 against the second, whole UTC days; counted here from our XES reader.
+    data = json.loads(run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-06-30", "--b",
+                          "2011-07-01..2011-12-31", "--top", "100", "-F", "json").stdout)
+    sides: dict[str, list[tuple[float, set[str]]]] = {"a": [], "b": []}
+    for trace in read_xes(RECEIPT):
+        start, end = min(e.timestamp for e in trace.events), max(e.timestamp for e in trace.events)
+        side = "a" if start.year == 2011 and start.month <= 6 else "b" if start.year == 2011 else None
+        if side:
+            sides[side].append(((end - start).total_seconds(), {e.activity for e in trace.events}))
+    durations = {side: sorted(d for d, _ in cases) for side, cases in sides.items()}
+    duration = data["duration"]
+    assert (duration["cases_a"], duration["cases_b"]) == (len(durations["a"]), len(durations["b"])) == (627, 530)
+    for side in "ab":
+        values = durations[side]
+        middle = (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
+        assert abs(duration[f"median_{side}_s"] - middle) < 1e-3
+    shares = {row["activity"]: (row["share_a"], row["share_b"]) for row in data["activities"]}
+    for activity, (share_a, share_b) in shares.items():
+        assert abs(share_a - sum(activity in acts for _, acts in sides["a"]) / len(sides["a"])) < 1e-12
+        assert abs(share_b - sum(activity in acts for _, acts in sides["b"]) / len(sides["b"])) < 1e-12
+    table = run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-06-30", "--b", "2011-07-01..2011-12-31").stdout
+    assert "Cliff's delta" in table and "share of cases with each activity" in table
+
+
+def test_compare_by_a_column_and_bad_periods_fail_before_reading() -> None:
+    rows = list(csv.DictReader(io.StringIO(run("mine", "compare", RECEIPT, "--by", "org:group", "--a", "EMPTY",
+                                               "--b", "Group 1", "-F", "csv").stdout)))
+    assert rows[0]["kind"] == "case duration_s" and {r["kind"] for r in rows[1:]} <= {"activity share",
+                                                                                       "waiting median_s"}
+    # A case's side is the group on its first event (time order, file order on ties).
+    firsts = Counter(min(enumerate(t.events), key=lambda p: (p[1].timestamp, p[0]))[1].group for t in read_xes(RECEIPT))
+    data = json.loads(run("mine", "compare", RECEIPT, "--by", "org:group", "--a", "EMPTY", "--b", "Group 1",
+                          "-F", "json").stdout)
+    assert (data["duration"]["cases_a"], data["duration"]["cases_b"]) == (firsts["EMPTY"], firsts["Group 1"])
+    failed = run("mine", "compare", DATA / "no-such.xes", "--a", "2011-06-30..2011-01-01",
+                 "--b", "2011-07-01..2011-12-31", expect=2)
+    assert "ends before it starts" in failed.stderr
+    failed = run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-06-30", "--b", "2011-06-01..2011-12-31",
+                 expect=2)
+    assert "overlap" in failed.stderr

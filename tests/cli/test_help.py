@@ -48,6 +48,7 @@ EXPECTED = {
     "mine rework",
     "mine conformance",
     "mine discover",
+    "mine compare",
     "analyze",
     "kpi",
     "staff erlang",

@@ -142,3 +142,15 @@ def test_the_cli_filters_before_it_analyses(load_log_module, cases) -> None:
     assert json.loads(result.stdout)["cases"] == len(expected)
     bad = runner.invoke(app, ["mine", "variants", str(log_path(LOG)), "-f", "duration>=3x"])
     assert bad.exit_code == 2 and "a duration is" in bad.stderr
+
+
+def test_xes_standard_names_filter_the_core_columns() -> None:
+    # org:group is the group column, org:resource the resource column, as the filter help writes them.
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    events = from_arrow(pa.table({
+        "case:concept:name": ["a", "a", "b", "c"], "concept:name": ["X", "Y", "X", "Y"],
+        "time:timestamp": pa.array([t0 + timedelta(minutes=m) for m in range(4)], pa.timestamp("us", tz="UTC")),
+        "org:group": ["L1", "L2", "L1", "L3"], "org:resource": ["ann", "bo", "cy", "ann"]}))
+    assert _kept(events, "org:group=L2|L3") == {"a", "c"}
+    assert _kept(events, "org:group!=L3") == {"a", "b"}
+    assert _kept(events, "org:resource=ann") == _kept(events, "resource=ann") == {"a", "c"}

@@ -245,6 +245,78 @@ def bottlenecks_command(
     output(fmt, data=data, columns=columns, rows=rows, render=render)
 
 
+@app.command("compare")
+@handle_errors
+def compare_command(
+    log: LogArg,
+    side_a: Annotated[str, typer.Option(
+        "--a", help="Side A, the reference: a period START..END (the cases that started in it; dates are whole UTC "
+        "days, e.g. 2012-04-01..2012-04-30), or with --by one value of that column.")],
+    side_b: Annotated[str, typer.Option("--b", help="Side B, read against A: a period, or with --by a value.")],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Compare two values of this column (its value on each case's first event), e.g. "
+        "case:impact or org:group, instead of two periods.")] = None,
+    min_count: Annotated[int, typer.Option(
+        "--min-count", min=1, help="Compare a transition's waiting times only if seen this often on each side.")] = 5,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Rows per table.")] = 15,
+    tz: TzOpt = None,
+    filters: FilterOpt = None,
+    fmt: FormatOpt = OutFormat.TABLE,
+) -> None:
+    """What changed between two periods or two groups of cases: durations, activities and waiting times, with effect
+    sizes (B read against A)."""
+    from liucheng.mining.compare import compare_by_attribute, compare_periods
+    from liucheng.mining.filter_text import parse_period
+    from liucheng.mining.processmap import format_seconds
+
+    periods = None if by else (parse_period(side_a), parse_period(side_b))  # a typo fails before the read
+    events = load(log, tz=tz, filters=filters)
+    if periods is None:
+        assert by is not None
+        from liucheng.eventlog.table import XES_TO_CORE
+
+        found = compare_by_attribute(events, column=XES_TO_CORE.get(by, by), a=side_a, b=side_b, min_count=min_count)
+    else:
+        found = compare_periods(events, a=periods[0], b=periods[1], min_count=min_count)
+    d = found.duration
+    activities, edges = list(found.activities)[:top], list(found.edges)[:top]
+    columns = ["kind", "what", "a", "b", "change", "effect", "significance"]
+    rows: list[list[Any]] = [["case duration_s", "median", d.median_a_s, d.median_b_s, d.median_change_s,
+                              d.cliffs_delta, d.magnitude]]
+    rows += [["activity share", r.activity, r.share_a, r.share_b, r.change, r.z, r.p_value] for r in activities]
+    rows += [["waiting median_s", f"{r.source} → {r.target}", r.median_a_s, r.median_b_s, r.median_change_s,
+              r.cliffs_delta, r.magnitude] for r in edges]
+
+    def render() -> None:
+        console.print(table(
+            "case duration (first to last event)", ["", "A", "B", "B - A"],
+            [["cases", d.cases_a, d.cases_b, d.cases_b - d.cases_a],
+             ["median", format_seconds(d.median_a_s), format_seconds(d.median_b_s),
+              _signed(d.median_change_s, format_seconds)],
+             ["mean", format_seconds(d.mean_a_s), format_seconds(d.mean_b_s),
+              _signed(d.mean_b_s - d.mean_a_s, format_seconds)],
+             ["Cliff's delta", "", "", f"{d.cliffs_delta:+.2f} ({d.magnitude})"]]))
+        console.print(table(
+            f"share of cases with each activity (top {len(activities)} of {len(found.activities)} by change)",
+            ["activity", "A", "B", "B - A", "p"],
+            [[r.activity, f"{100 * r.share_a:.1f}%", f"{100 * r.share_b:.1f}%", f"{100 * r.change:+.1f} pt",
+              f"{r.p_value:.3g}"] for r in activities]))
+        console.print(table(
+            f"waiting time before each step (top {len(edges)} of {len(found.edges)} by Cliff's delta; "
+            f"seen at least {min_count} times on each side)",
+            ["transition", "median A", "median B", "B - A", "Cliff's delta"],
+            [[f"{r.source} → {r.target}", format_seconds(r.median_a_s), format_seconds(r.median_b_s),
+              _signed(r.median_change_s, format_seconds), f"{r.cliffs_delta:+.2f} ({r.magnitude})"] for r in edges]))
+
+    data = {"duration": msgspec_dict(d), "activities": found.activities.to_dicts()[:top],
+            "edges": found.edges.to_dicts()[:top]}
+    output(fmt, data=data, columns=columns, rows=rows, render=render)
+
+
+def _signed(seconds: float, show: Callable[[float], str]) -> str:
+    return ("-" if seconds < 0 else "+") + show(abs(seconds))
+
+
 @app.command("handover")
 @handle_errors
 def handover_command(

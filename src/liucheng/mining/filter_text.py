@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from liucheng.core.durations import parse_duration_s
-from liucheng.eventlog.table import EventTable, from_arrow
+from liucheng.eventlog.table import XES_TO_CORE, EventTable, from_arrow
 from liucheng.mining._ibis import EventsLike, MiningInputError
 from liucheng.mining.filters import (
     filter_activities,
@@ -78,7 +78,9 @@ def parse_filter(text: str) -> TextFilter:
         raise _bad(text, f"{key} takes =")
     if lowered in ("since", "until", "window", "duration", "top-variants", "coverage") and len(values) > 1:
         raise _bad(text, f"{key} takes one value")
-    parsed = TextFilter(text=text, key=lowered if lowered in _KEYS else key, op=op, values=values)
+    # XES's standard names (org:group, org:resource, lifecycle:transition) name the core columns.
+    parsed = TextFilter(text=text, key=lowered if lowered in _KEYS else XES_TO_CORE.get(key, key), op=op,
+                        values=values)
     _check_value(parsed)
     return parsed
 
@@ -186,7 +188,15 @@ def _seconds(spec: TextFilter) -> float:
 
 
 def _instant(spec: TextFilter, *, end_of_day: bool) -> datetime:
-    value = spec.values[0]
+    found = _parse_instant(spec.values[0], end_of_day=end_of_day)
+    if isinstance(found, str):
+        raise _bad(spec.text, found)
+    return found
+
+
+def _parse_instant(value: str, *, end_of_day: bool) -> datetime | str:
+    """The instant ``value`` names (a date alone: the start, or the last microsecond, of that UTC
+    day), or what is wrong with it."""
     try:
         if re.fullmatch(r"\d{4}-\d\d-\d\d", value):
             day = date.fromisoformat(value)
@@ -194,11 +204,30 @@ def _instant(spec: TextFilter, *, end_of_day: bool) -> datetime:
             return start + timedelta(days=1, microseconds=-1) if end_of_day else start
         instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise _bad(spec.text, "a date is 2012-03-01, or a date-time with an offset such as "
-                              "2012-03-01T09:00:00+08:00") from None
+        return "a date is 2012-03-01, or a date-time with an offset such as 2012-03-01T09:00:00+08:00"
     if instant.tzinfo is None:
-        raise _bad(spec.text, "a date-time needs an offset (Z or +08:00); a date alone means the UTC day")
+        return "a date-time needs an offset (Z or +08:00); a date alone means the UTC day"
     return instant
+
+
+def parse_period(text: str) -> tuple[datetime, datetime]:
+    """``START..END`` as the half-open interval [start, end): dates are whole UTC days, both
+    included (``2012-04-01..2012-04-30`` is April); date-times with an offset are exact."""
+    start_text, sep, end_text = text.partition("..")
+    hint = "write START..END, e.g. 2012-04-01..2012-04-30 or 2012-04-01T00:00:00+08:00..2012-05-01T00:00:00+08:00"
+    if not sep or not start_text.strip() or not end_text.strip():
+        raise MiningInputError(f"period {text!r} is not START..END", hint=hint)
+    start = _parse_instant(start_text.strip(), end_of_day=False)
+    end = _parse_instant(end_text.strip(), end_of_day=True)
+    for found in (start, end):
+        if isinstance(found, str):
+            raise MiningInputError(f"period {text!r}: {found}", hint=hint)
+    assert isinstance(start, datetime) and isinstance(end, datetime)
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", end_text.strip()):
+        end += timedelta(microseconds=1)  # the end of the last day, exclusive
+    if end <= start:
+        raise MiningInputError(f"period {text!r} ends before it starts", hint=hint)
+    return start, end
 
 
 def _bad(text: str, why: str) -> MiningInputError:
