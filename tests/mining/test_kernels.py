@@ -184,6 +184,14 @@ def test_a_case_id_heading_two_runs_is_found_by_both(kernels) -> None:
     assert runs.tolist() == [0, 2, 3, 4]
 
 
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_case_runs_on_sliced_and_chunked_columns(kernels, kind) -> None:
+    ids = pa.array(["zz", "a", "a", "b", "b", "b", "c", "a"], kind)
+    assert _kernels._case_runs(pa.chunked_array([ids.slice(1, 6)])).tolist() == [0, 2, 5]  # a a b b b c
+    assert _kernels._case_runs(pa.chunked_array([ids.slice(1, 3), ids.slice(4, 3)])).tolist() == [0, 2, 5]
+    assert _kernels._case_runs(pa.chunked_array([ids])) is None  # "a" heads two runs
+
+
 def test_long_ids_near_the_end_of_the_buffer_compare_exactly(kernels) -> None:
     # Ids of 1-40 bytes, differing only in their last byte, some ending at the buffer's very end.
     ids = []
