@@ -135,7 +135,7 @@ def test_concurrent_writers_keep_every_case_in_order(store: Store) -> None:
     assert seqs == sorted(set(seqs)) and len(seqs) == cases * (opening_events + steps)
 
 
-@pytest.mark.parametrize("racers", [3])
+@pytest.mark.parametrize("racers", [6])
 def test_parallel_open_store_migrates_once(store_url: str, racers: int) -> None:
     """Several processes starting on an empty database: all succeed, one schema, one version row."""
     code = "import sys; from liucheng.store import open_store; open_store(sys.argv[1]).close(); print('ok')"
