@@ -12,7 +12,10 @@ each case's events are listed together and in time order (XES writes traces whol
 the runs of equal case ids, found by comparing neighbours and checking that no id heads two runs.
 Edge waiting times are grouped by a counting sort of the edge codes, and each edge's median and p90
 come from a partial sort of its own times; variants are grouped as one byte string per case (its
-activities' ranks in name order) in Arrow's hash table, which compares the strings themselves.
+activities' ranks in name order) in a hash table that compares the strings themselves.
+
+Finding the case runs and grouping the variants run in a small C module (``_native.c``) when the
+install could compile it, and in NumPy and Arrow otherwise; both give identical results.
 """
 
 from __future__ import annotations
