@@ -124,3 +124,10 @@ def test_the_root_help_lists_every_command_with_its_own_help_line_and_imports_no
     assert done.stdout.strip() == "[]"
     output = CliRunner().invoke(app, ["--help"]).output
     assert all(name in output for name in LAZY)
+
+
+def test_a_mistyped_command_gets_a_suggestion_from_every_command_loaded_or_not() -> None:
+    result = CliRunner().invoke(app, ["cas"])
+    assert result.exit_code == 2 and "Did you mean 'case'?" in result.output
+    result = CliRunner().invoke(app, ["minee", "dfg"])
+    assert result.exit_code == 2 and "Did you mean 'mine'?" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from pathlib import Path
 from typing import Annotated, Any
@@ -75,6 +76,16 @@ class _LazyGroup(TyperGroup):
         command = load_command(cmd_name)
         self.add_command(command, cmd_name)
         return command
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        # Typer suggests only among the commands already loaded: suggest among all of them.
+        name = args[0]
+        known = self.list_commands(ctx)
+        if name not in known and not name.startswith("-") and not ctx.resilient_parsing:
+            close = difflib.get_close_matches(name, known)
+            if close:
+                ctx.fail(f"No such command {name!r}. Did you mean {', '.join(map(repr, close))}?")
+        return super().resolve_command(ctx, args)
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         self._listing = True
