@@ -180,3 +180,16 @@ def test_compare_by_a_column_and_bad_periods_fail_before_reading() -> None:
     failed = run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-06-30", "--b", "2011-06-01..2011-12-31",
                  expect=2)
     assert "overlap" in failed.stderr
+
+
+def test_compare_warns_when_a_period_runs_past_the_end_of_the_log() -> None:
+    last = max(e.timestamp for t in read_xes(RECEIPT) for e in t.events)
+    inside = json.loads(run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-03-31", "--b",
+                            "2011-04-01..2011-06-30", "-F", "json").stdout)
+    assert inside["warnings"] == []
+    result = run("mine", "compare", RECEIPT, "--a", "2011-01-01..2011-03-31", "--b", "2011-04-01..2013-12-31",
+                 "-F", "json")
+    assert json.loads(result.stdout)["warnings"] == [
+        f"period b ends after the log's last event ({last.isoformat()}): its cases may not have finished, "
+        "so their durations and waits are cut short"]
+    assert "warning: period b ends after the log's last event" in result.stderr

@@ -278,6 +278,9 @@ def compare_command(
         found = compare_by_attribute(events, column=XES_TO_CORE.get(by, by), a=side_a, b=side_b, min_count=min_count)
     else:
         found = compare_periods(events, a=periods[0], b=periods[1], min_count=min_count)
+    warnings = _cut_short(events, periods) if periods else []
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
     d = found.duration
     activities, edges = list(found.activities)[:top], list(found.edges)[:top]
     columns = ["kind", "what", "a", "b", "change", "effect", "significance"]
@@ -309,8 +312,21 @@ def compare_command(
               _signed(r.median_change_s, format_seconds), f"{r.cliffs_delta:+.2f} ({r.magnitude})"] for r in edges]))
 
     data = {"duration": msgspec_dict(d), "activities": found.activities.to_dicts()[:top],
-            "edges": found.edges.to_dicts()[:top]}
+            "edges": found.edges.to_dicts()[:top], "warnings": warnings}
     output(fmt, data=data, columns=columns, rows=rows, render=render)
+
+
+def _cut_short(events: EventTable, periods: tuple[tuple[Any, Any], tuple[Any, Any]]) -> list[str]:
+    """A period that ends after the log's last event holds cases that had not finished when the log
+    was taken: they look faster than they are."""
+    import pyarrow.compute as pc
+
+    from liucheng.eventlog.table import TIMESTAMP
+
+    last = pc.max(events.table[TIMESTAMP]).as_py()
+    return [f"period {side} ends after the log's last event ({last.isoformat()}): its cases may not have "
+            "finished, so their durations and waits are cut short" for side, (_, end) in zip("ab", periods, strict=True)
+            if last is not None and end > last]
 
 
 def _signed(seconds: float, show: Callable[[float], str]) -> str:
