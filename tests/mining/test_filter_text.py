@@ -154,3 +154,16 @@ def test_xes_standard_names_filter_the_core_columns() -> None:
     assert _kept(events, "org:group=L2|L3") == {"a", "c"}
     assert _kept(events, "org:group!=L3") == {"a", "b"}
     assert _kept(events, "org:resource=ann") == _kept(events, "resource=ann") == {"a", "c"}
+
+
+def test_periods_are_whole_utc_days_or_exact_instants() -> None:
+    from liucheng.mining.filter_text import parse_period
+
+    april = (datetime(2012, 4, 1, tzinfo=UTC), datetime(2012, 5, 1, tzinfo=UTC))
+    assert parse_period("2012-04-01..2012-04-30") == april
+    start, end = parse_period("2012-04-01T09:00:00+08:00..2012-04-01T18:00:00+08:00")
+    assert (start.astimezone(UTC).hour, (end - start).total_seconds()) == (1, 9 * 3600)
+    for text, says in (("2012-04-01", "not START..END"), ("2012-04-01..soon", "a date is"),
+                       ("2012-04-01T09:00..2012-04-02", "needs an offset"), ("2012-05-01..2012-04-30", "ends before")):
+        with pytest.raises(MiningInputError, match=says):
+            parse_period(text)

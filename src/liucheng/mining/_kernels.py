@@ -78,10 +78,10 @@ def sorted_log(events: EventTable) -> SortedLog:
     codes = activity.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = [str(v) for v in activity.dictionary.to_pylist()]
     if len(set(names)) < len(names):  # a dictionary may hold a name twice: one code per name
-        first = {name: code for code, name in reversed(list(enumerate(names)))}
-        names = [name for code, name in enumerate(names) if first[name] == code]
+        listed = names
+        names = list(dict.fromkeys(listed))
         renumber = {name: new for new, name in enumerate(names)}
-        codes = np.array([renumber[name] for name in activity.dictionary.to_pylist()], dtype=np.int64)[codes]
+        codes = np.array([renumber[name] for name in listed], dtype=np.int64)[codes]
     starts = _case_runs(table[CASE_ID])
     if starts is None or not _in_time_order(starts, time_us, index):
         # Cases numbered by first appearance: an integer sort key instead of a string one.
@@ -280,12 +280,19 @@ def variant_groups(log: SortedLog) -> VariantGroups:
         return VariantGroups([], [], [], [])
     if _native is None:
         return _variant_groups_arrow(log)
-    distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)  # equal names, equal rank
-    bounds = log.bounds
-    durations = (log.time_us[bounds[1:] - 1] - log.time_us[bounds[:-1]]).astype(np.float64) / 1_000_000
-    return VariantGroups(*_native.variant_groups(np.ascontiguousarray(bounds, dtype=np.int64),
+    distinct, rank, durations = _ranks_and_durations(log)
+    return VariantGroups(*_native.variant_groups(np.ascontiguousarray(log.bounds, dtype=np.int64),
                                                  np.ascontiguousarray(log.codes, dtype=np.int64),
                                                  rank.astype(np.int64), tuple(distinct.tolist()), durations))
+
+
+def _ranks_and_durations(log: SortedLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct names in name order, each code's rank among them (equal names, equal rank) and
+    each case's duration in seconds."""
+    distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)
+    bounds = log.bounds
+    durations = (log.time_us[bounds[1:] - 1] - log.time_us[bounds[:-1]]).astype(np.float64) / 1_000_000
+    return distinct, rank, durations
 
 
 def _variant_groups_arrow(log: SortedLog) -> VariantGroups:
@@ -296,7 +303,7 @@ def _variant_groups_arrow(log: SortedLog) -> VariantGroups:
     first) exactly as the tuples of names do. Arrow's hash table groups the strings, exactly; its
     sort ranks the distinct ones by count and then by the strings themselves.
     """
-    distinct, rank = np.unique(np.array(log.names, dtype=object), return_inverse=True)  # equal names, equal rank
+    distinct, rank, durations = _ranks_and_durations(log)
     width = 1 if len(distinct) <= 2**8 else 2 if len(distinct) <= 2**16 else 4
     data = rank.astype(f">u{width}")[log.codes]
     offsets = log.bounds * width
@@ -306,8 +313,6 @@ def _variant_groups_arrow(log: SortedLog) -> VariantGroups:
     sequences = pa.Array.from_buffers(binary, log.n_cases, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     encoded = pc.dictionary_encode(sequences)
     group = encoded.indices.to_numpy(zero_copy_only=False)
-    bounds = log.bounds
-    durations = (log.time_us[bounds[1:] - 1] - log.time_us[bounds[:-1]]).astype(np.float64) / 1_000_000
     counts, means, medians = _count_mean_median(group, durations, len(encoded.dictionary))
     ranked = pc.sort_indices(pa.table({"count": counts, "sequence": encoded.dictionary}),
                              sort_keys=[("count", "descending"), ("sequence", "ascending")])

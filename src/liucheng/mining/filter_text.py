@@ -217,12 +217,13 @@ def parse_period(text: str) -> tuple[datetime, datetime]:
     hint = "write START..END, e.g. 2012-04-01..2012-04-30 or 2012-04-01T00:00:00+08:00..2012-05-01T00:00:00+08:00"
     if not sep or not start_text.strip() or not end_text.strip():
         raise MiningInputError(f"period {text!r} is not START..END", hint=hint)
-    start = _parse_instant(start_text.strip(), end_of_day=False)
-    end = _parse_instant(end_text.strip(), end_of_day=True)
-    for found in (start, end):
+    instants = []
+    for part, end_of_day in ((start_text, False), (end_text, True)):
+        found = _parse_instant(part.strip(), end_of_day=end_of_day)
         if isinstance(found, str):
             raise MiningInputError(f"period {text!r}: {found}", hint=hint)
-    assert isinstance(start, datetime) and isinstance(end, datetime)
+        instants.append(found)
+    start, end = instants
     if re.fullmatch(r"\d{4}-\d\d-\d\d", end_text.strip()):
         end += timedelta(microseconds=1)  # the end of the last day, exclusive
     if end <= start:
